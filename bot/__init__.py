@@ -1,0 +1,3 @@
+"""Hörclub: articles become audio."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,113 @@
+"""Settings from environment variables and `.env`, built once and passed down."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+GTTS_DEFAULT_ENDPOINT = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
+TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+TELEGRAM_DEFAULT_FILE_BASE_URL = "https://api.telegram.org/file/bot"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the bot and the pipeline can be told from outside."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # --- pipeline -------------------------------------------------------------------------
+    tts_engine: Literal["gtts", "espeak"] = Field("gtts", alias="HOERCLUB_TTS_ENGINE")
+    gtts_endpoint: str = Field(GTTS_DEFAULT_ENDPOINT, alias="HOERCLUB_GTTS_ENDPOINT")
+    gtts_timeout: float = Field(15.0, alias="HOERCLUB_GTTS_TIMEOUT")
+    gtts_retries: int = Field(4, alias="HOERCLUB_GTTS_RETRIES")
+    tts_concurrency: int = Field(4, ge=1, le=64, alias="HOERCLUB_TTS_CONCURRENCY")
+    tts_fallback: bool = Field(True, alias="HOERCLUB_TTS_FALLBACK")
+    fetch_allow_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="HOERCLUB_FETCH_ALLOW_NETWORKS"
+    )
+    fetch_timeout: float = Field(20.0, alias="HOERCLUB_FETCH_TIMEOUT")
+    fetch_max_bytes: int = Field(5 * 1024 * 1024, alias="HOERCLUB_FETCH_MAX_BYTES")
+    data_dir: Path = Field(Path("./data"), alias="HOERCLUB_DATA_DIR")
+    max_article_words: int = Field(12_000, ge=50, alias="HOERCLUB_MAX_ARTICLE_WORDS")
+    host_intro: bool = Field(True, alias="HOERCLUB_HOST_INTRO")
+    log_level: str = Field("INFO", alias="HOERCLUB_LOG_LEVEL")
+
+    # --- telegram -------------------------------------------------------------------------
+    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(TELEGRAM_DEFAULT_BASE_URL, alias="TELEGRAM_API_BASE_URL")
+    telegram_file_base_url: str = Field(
+        TELEGRAM_DEFAULT_FILE_BASE_URL, alias="TELEGRAM_FILE_BASE_URL"
+    )
+    database_url: str | None = Field(None, alias="HOERCLUB_DATABASE_URL")
+    workers: int = Field(3, ge=1, le=64, alias="HOERCLUB_WORKERS")
+    allowed_users: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, alias="HOERCLUB_ALLOWED_USERS"
+    )
+    admin_chat_id: int | None = Field(None, alias="HOERCLUB_ADMIN_CHAT_ID")
+    max_waiting_jobs: int = Field(10, ge=1, alias="HOERCLUB_MAX_WAITING_JOBS")
+    max_jobs_per_day: int = Field(100, ge=1, alias="HOERCLUB_MAX_JOBS_PER_DAY")
+    max_links_per_message: int = Field(5, ge=1, alias="HOERCLUB_MAX_LINKS_PER_MESSAGE")
+    upload_limit_mb: int | None = Field(None, alias="HOERCLUB_UPLOAD_LIMIT_MB")
+
+    @field_validator("fetch_allow_networks", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        value = _split_csv(value)
+        if isinstance(value, list):
+            for item in value:
+                ipaddress.ip_network(str(item), strict=False)
+        return value
+
+    @field_validator("allowed_users", mode="before")
+    @classmethod
+    def _parse_users(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("admin_chat_id", "database_url", "upload_limit_mb", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where synthesised clips are kept, keyed by engine, voice and text."""
+        return self.data_dir / "cache"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hoerclub.sqlite3').as_posix()}"
+
+    @property
+    def upload_limit_bytes(self) -> int:
+        """Telegram's upload limit: 50 MB via api.telegram.org, 2,000 MB self-hosted."""
+        if self.upload_limit_mb is not None:
+            return self.upload_limit_mb * 1000 * 1000
+        if self.telegram_api_base_url.rstrip("/") == TELEGRAM_DEFAULT_BASE_URL:
+            return 50 * 1000 * 1000
+        return 2000 * 1000 * 1000
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings once, from the environment, `.env` and explicit overrides."""
+    return Settings(**overrides)  # type: ignore[arg-type]

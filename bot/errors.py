@@ -1,0 +1,118 @@
+"""The error tree: each user-facing error carries a German message key and a CLI exit code."""
+
+from __future__ import annotations
+
+
+class HoerclubError(Exception):
+    """Base of every error the pipeline raises on purpose."""
+
+    key: str = "error.unexpected"
+    exit_code: int = 1
+
+    def __init__(self, detail: str = "", **params: object) -> None:
+        super().__init__(detail or self.key)
+        self.detail = detail or self.key
+        self.params = params
+
+
+class UsageError(HoerclubError):
+    """The command line or the request itself is malformed."""
+
+    key = "error.usage"
+    exit_code = 2
+
+
+class SourceError(HoerclubError):
+    """The source was refused or could not be fetched."""
+
+    key = "error.source"
+    exit_code = 3
+
+
+class ForbiddenAddressError(SourceError):
+    """The address is loopback, private, link-local or otherwise not public."""
+
+    key = "error.forbidden_address"
+
+
+class BadSchemeError(SourceError):
+    """Only http and https links are read."""
+
+    key = "error.bad_scheme"
+
+
+class TooLargeError(SourceError):
+    """The page is larger than the fetch limit."""
+
+    key = "error.too_large"
+
+
+class FetchTimeoutError(SourceError):
+    """The page did not arrive in time."""
+
+    key = "error.timeout"
+
+
+class HTTPStatusError(SourceError):
+    """The server answered with an error status."""
+
+    key = "error.http_status"
+
+
+class UnreachableError(SourceError):
+    """The host could not be resolved or connected to."""
+
+    key = "error.unreachable"
+
+
+class NotAnArticleError(SourceError):
+    """The link points to a PDF, an image or something else that is not an HTML page."""
+
+    key = "error.not_html"
+
+
+class NoArticleError(HoerclubError):
+    """No readable article text was found."""
+
+    key = "error.no_article"
+    exit_code = 4
+
+
+class PaywallError(NoArticleError):
+    """The page shows a paywall or a consent wall instead of the article."""
+
+    key = "error.paywall"
+
+
+class ArticleTooLongError(HoerclubError):
+    """The article exceeds the configured word limit."""
+
+    key = "error.too_long"
+    exit_code = 4
+
+
+class UnsupportedLanguageError(HoerclubError):
+    """The engine has no voice for the article's language."""
+
+    key = "error.language"
+    exit_code = 5
+
+
+class SynthesisError(HoerclubError):
+    """Speech synthesis failed after all retries."""
+
+    key = "error.synthesis"
+    exit_code = 5
+
+
+class EngineBusyError(SynthesisError):
+    """The speech service kept answering 429 or 5xx."""
+
+    key = "error.engine_busy"
+
+
+class AudioError(HoerclubError):
+    """Joining or encoding the audio failed."""
+
+    key = "error.audio"
+    exit_code = 5

@@ -1,0 +1,1 @@
+"""The stages that turn a link into audio; no Telegram in here."""

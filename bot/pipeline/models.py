@@ -1,0 +1,139 @@
+"""The data that flows between the stages: frozen, plain, Telegram-free."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched page: what the server sent, after redirects and decompression."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    charset: str | None = None
+    content_type: str = "text/html"
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the detected charset."""
+        return self.content.decode(self.charset or "utf-8", errors="replace")
+
+
+class BlockKind(str, Enum):
+    """What a block of article text is, which decides how it is read."""
+
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    QUOTE = "quote"
+    LIST_ITEM = "list_item"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph-like unit of the article."""
+
+    kind: BlockKind
+    text: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """The article as a listener should hear it, plus its metadata."""
+
+    title: str
+    blocks: tuple[Block, ...]
+    lead: str | None = None
+    site: str | None = None
+    author: str | None = None
+    date: dt.date | None = None
+    language: str = "de"
+    url: str | None = None
+    image: str | None = None
+    description: str | None = None
+
+    def paragraphs(self) -> list[str]:
+        """Headline, lead and blocks, each a paragraph of its own."""
+        out = [self.title] if self.title else []
+        if self.lead:
+            out.append(self.lead)
+        out.extend(block.text for block in self.blocks)
+        return out
+
+    @property
+    def text(self) -> str:
+        """The clean text, paragraphs separated by a blank line."""
+        return "\n\n".join(self.paragraphs())
+
+    @property
+    def words(self) -> int:
+        """Number of words in the clean text."""
+        return len(self.text.split())
+
+
+Role = Literal["host", "reader", "quote"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of the script: who says it, what is said, and the pause after it."""
+
+    role: Role
+    text: str
+    pause_after_ms: int = 0
+    chapter: str | None = None  # a heading starts a chapter with this title
+
+
+@dataclass(frozen=True)
+class Script:
+    """The ordered segments of one "room": host intro, the article, host outro."""
+
+    segments: tuple[Segment, ...]
+    language: str = "de"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One request to the engine: spoken text plus where it sits in the script."""
+
+    text: str
+    segment_index: int
+    pause_after_ms: int = 0
+    chapter: str | None = None
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Audio for one chunk, as the engine produced it."""
+
+    data: bytes
+    format: Literal["mp3", "wav"]
+    sample_rate: int
+    pause_after_ms: int = 0
+    chapter: str | None = None
+
+
+@dataclass(frozen=True)
+class AudioResult:
+    """The finished audio file(s) and what is known about them."""
+
+    paths: tuple[Path, ...]
+    format: Literal["mp3", "ogg"]
+    duration_seconds: float
+    engine: str
+    voice: str
+    fell_back: bool = False
+    part_durations: tuple[float, ...] = field(default_factory=tuple)
+
+    @property
+    def path(self) -> Path:
+        """The first (usually only) file."""
+        return self.paths[0]

@@ -1,0 +1,30 @@
+"""The SpeechEngine interface every engine implements, and the registry that picks one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, Protocol, runtime_checkable
+
+from bot.pipeline.models import Clip
+
+
+@runtime_checkable
+class SpeechEngine(Protocol):
+    """One text-to-speech engine: a name, a per-request limit, voices and `synthesize`."""
+
+    name: str
+    max_chars: int
+    output_format: Literal["mp3", "wav"]
+    voices: Mapping[str, str]  # language code ("de", "en", …) -> voice id
+
+    def voice_for(self, language: str) -> str | None:
+        """The voice id for a language, or None when the engine cannot speak it."""
+        ...
+
+    async def synthesize(self, text: str, voice: str) -> Clip:
+        """Speak one chunk (at most `max_chars` characters) and return its audio."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and threads."""
+        ...
