@@ -1,0 +1,188 @@
+"""Page → Article: trafilatura with metadata, keeping headings, paragraphs, quotes and lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+from typing import Any, Final
+
+import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
+
+from bot.errors import NoArticleError
+from bot.pipeline.language import detect_language
+from bot.pipeline.models import Article, Block, BlockKind, Page
+
+logger = logging.getLogger(__name__)
+
+# Page parts that are never article text; pruned before trafilatura sees the page so that
+# captions, credits and teaser boxes cannot leak into paragraphs. Class names seen on
+# German news sites (Spiegel, Zeit, t3n, heise, chip, FAZ, regional papers).
+PRUNE_XPATH: Final = [
+    "//figcaption",
+    "//aside",
+    "//nav",
+    "//footer",
+    "//*[@role='complementary' or @role='navigation' or @role='contentinfo']",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' credit ')]",
+    "//*[contains(@class, 'copyright') or contains(@class, 'caption')]",
+    "//*[contains(@class, 'share') or contains(@class, 'social')]",
+    "//*[contains(@class, 'byline') or contains(@class, 'author-box')]",
+    "//*[contains(@class, 'related') or contains(@class, 'teaser-list')]",
+    "//*[contains(@class, 'newsletter') or contains(@class, 'cookie') or contains(@id, 'consent')]",
+    "//*[contains(@class, 'breadcrumb') or contains(@class, 'reading-time')]",
+    "//*[@data-ad-slot or contains(@class, 'ad-slot') or contains(@class, 'advert')]",
+]
+
+_WS = re.compile(r"\s+")
+
+
+def _tidy(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def _element_text(element: etree._Element) -> str:
+    return _tidy("".join(element.itertext()))
+
+
+def _table_blocks(table: etree._Element) -> list[Block]:
+    """A table is read row by row: "Header: value, Header: value." instead of pipes."""
+    rows: list[list[str]] = []
+    header: list[str] = []
+    for row in table.iter("row"):
+        cells = [_element_text(cell) for cell in row.iter("cell")]
+        if not any(cells):
+            continue
+        is_head = any(cell.get("role") == "head" for cell in row.iter("cell"))
+        if is_head and not header and not rows:
+            header = cells
+            continue
+        rows.append(cells)
+    if not rows and header:
+        rows, header = [header], []
+    blocks = []
+    for cells in rows:
+        if header and len(header) == len(cells):
+            parts = [f"{h}: {c}" if h else c for h, c in zip(header, cells, strict=True) if c]
+        else:
+            parts = [c for c in cells if c]
+        line = ", ".join(parts)
+        if line:
+            blocks.append(Block(BlockKind.LIST_ITEM, line if line[-1] in ".!?" else line + "."))
+    return blocks
+
+
+def _blocks_from_tree(body: etree._Element) -> list[Block]:
+    blocks: list[Block] = []
+    for element in body:
+        tag = element.tag
+        if tag == "head":
+            text = _element_text(element)
+            if text:
+                blocks.append(Block(BlockKind.HEADING, text))
+        elif tag == "p":
+            text = _element_text(element)
+            if text:
+                blocks.append(Block(BlockKind.PARAGRAPH, text))
+        elif tag == "quote":
+            text = _element_text(element)
+            if text:
+                blocks.append(Block(BlockKind.QUOTE, text))
+        elif tag == "list":
+            for item in element.iter("item"):
+                text = _element_text(item)
+                if text:
+                    blocks.append(Block(BlockKind.LIST_ITEM, text))
+        elif tag == "table":
+            blocks.extend(_table_blocks(element))
+        else:
+            text = _element_text(element)
+            if text:
+                blocks.append(Block(BlockKind.PARAGRAPH, text))
+    return blocks
+
+
+def _parse_date(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _declared_language(tree: Any) -> str | None:
+    langs = tree.xpath("/html/@lang") if tree is not None else []
+    return str(langs[0]) if langs else None
+
+
+def _json_ld(tree: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(script)
+        except ValueError:
+            continue
+        items = data if isinstance(data, list) else data.get("@graph", [data])
+        out.extend(item for item in items if isinstance(item, dict))
+    return out
+
+
+def page_tree(html: str) -> Any:
+    """Parse HTML once into an lxml tree (shared by extraction and the paywall check)."""
+    try:
+        return lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def extract_article(page: Page) -> Article:
+    """Extract the article text and metadata from a fetched page."""
+    return extract_html(page.text, url=page.final_url)
+
+
+def extract_html(html: str, url: str | None = None) -> Article:
+    """Extract the article from an HTML string; trafilatura never fetches anything here."""
+    tree = page_tree(html)
+    if tree is None:
+        raise NoArticleError("the page could not be parsed")
+    declared = _declared_language(tree)
+    document = trafilatura.bare_extraction(
+        tree,  # trafilatura prunes this tree in place; metadata was read above
+        url=url,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        with_metadata=True,
+        prune_xpath=PRUNE_XPATH,
+    )
+    if document is None or getattr(document, "body", None) is None:
+        raise NoArticleError("trafilatura found no main content")
+    blocks = _blocks_from_tree(document.body)
+    # The title from the page's og:title/headline; trafilatura strips the " | Site" suffix.
+    title = _tidy(document.title or "")
+    plain = " ".join(block.text for block in blocks)
+    language = detect_language(plain, declared)
+    logger.debug("extracted %d blocks from %s", len(blocks), url)
+    return Article(
+        title=title,
+        blocks=tuple(blocks),
+        lead=None,
+        site=_tidy(document.sitename or "") or (document.hostname or None),
+        author=_tidy(document.author or "") or None,
+        date=_parse_date(document.date),
+        language=language,
+        url=url or document.url,
+        image=document.image or None,
+        description=_tidy(document.description or "") or None,
+    )
+
+
+def json_ld_items(html: str) -> list[dict[str, Any]]:
+    """The page's JSON-LD objects (used to spot paywalls that declare themselves)."""
+    tree = page_tree(html)
+    return _json_ld(tree) if tree is not None else []
