@@ -1,0 +1,235 @@
+"""Sentence splitting and chunking: German edge cases and hypothesis properties."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.pipeline.chunk import (
+    SENTENCE_PAUSE_MS,
+    chunk_script,
+    chunk_text,
+    split_sentences,
+)
+from bot.pipeline.models import Chunk, Script, Segment
+
+NEWS = (
+    "Am 24. November 2026 trafen sich die Minister in Berlin. Der 3. Platz ging an die "
+    "Mannschaft aus Köln, die z. B. in der 2. Bundesliga spielt. Laut Dr. Anna Müller und "
+    "Prof. Dr. K. Schmidt stieg der Umsatz um ca. 5 Mio. Euro, d. h. um rund 12 %. "
+    "„Wir sind zufrieden“, sagte sie. „Wirklich?“ Ja! Die Zahlen stehen in Heft Nr. 7 auf "
+    "S. 12 ff. und gelten bzw. galten bis zum 15.02.2021. Im Jahr 2021. Danach kam alles "
+    "anders… Karl V. regierte lange. Äpfel, Birnen usw. Die Preise stiegen u.a. wegen der "
+    "Inflation, z.B. bei Obst. Am Mo. 5. Jan. 2026 ist Schluss."
+)
+
+# A cut after one of these leaves a bare ordinal or abbreviation at the end of a chunk.
+BARE_END = re.compile(
+    r"(?:^|\s)(?:\d{1,3}\.|\d{1,2}\.\d{1,2}\.|[A-Za-zÄÖÜäöü]\.|z\.B\.|u\.a\.|d\.h\.|bzw\.|ca\."
+    r"|Nr\.|Dr\.|Prof\.|Mio\.|Mrd\.|Jan\.|Mo\.|ff\.|[IVX]{2,}\.)$"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Am 24. November kam er. Dann ging er.", ["Am 24. November kam er.", "Dann ging er."]),
+        ("Der 3. Platz. Die 2. Bundesliga.", ["Der 3. Platz.", "Die 2. Bundesliga."]),
+        ("Das gilt z. B. für Autos. Gut.", ["Das gilt z. B. für Autos.", "Gut."]),
+        ("Das gilt z.B. Autos. Gut.", ["Das gilt z.B. Autos.", "Gut."]),
+        ("Er kam am 15.02.2021 an. Dann nicht.", ["Er kam am 15.02.2021 an.", "Dann nicht."]),
+        ("Bis zum 15.2. Dann.", ["Bis zum 15.2. Dann."]),
+        ("Prof. Dr. Müller sprach. Ja.", ["Prof. Dr. Müller sprach.", "Ja."]),
+        ("J. R. R. Tolkien schrieb. Gut.", ["J. R. R. Tolkien schrieb.", "Gut."]),
+        ("Heft Nr. 5 auf S. 3. Ende.", ["Heft Nr. 5 auf S. 3. Ende."]),
+        (
+            "Es kostet 5 Mio. Euro. Oder 2 Mrd. Dollar.",
+            ["Es kostet 5 Mio. Euro.", "Oder 2 Mrd. Dollar."],
+        ),
+        ("Ca. 30 Leute, u. a. Kinder. Gut.", ["Ca. 30 Leute, u. a. Kinder.", "Gut."]),
+        ("„Wir kommen.“ Dann ging er.", ["„Wir kommen.“", "Dann ging er."]),
+        ("„Wir kommen“, sagte er. Gut.", ["„Wir kommen“, sagte er.", "Gut."]),
+        ("Wirklich?! Ja. Nein!", ["Wirklich?!", "Ja.", "Nein!"]),
+        ("Und dann… kam er. Und dann... Nichts.", ["Und dann… kam er.", "Und dann...", "Nichts."]),
+        ("Im Jahr 2021. Danach kam 2022.", ["Im Jahr 2021.", "Danach kam 2022."]),
+        ("Äpfel usw. Die Preise stiegen.", ["Äpfel usw.", "Die Preise stiegen."]),
+        (
+            "Karl V. regierte. Benedikt XVI. trat zurück.",
+            ["Karl V. regierte.", "Benedikt XVI. trat zurück."],
+        ),
+        (
+            "Am 5. Jan. 2026 war es. Sagte Jan. Er kam.",
+            ["Am 5. Jan. 2026 war es.", "Sagte Jan.", "Er kam."],
+        ),
+        ("Titel ohne Punkt\n\nDer Text. Mehr.", ["Titel ohne Punkt", "Der Text.", "Mehr."]),
+        ("  ", []),
+        ("Kein Satzende", ["Kein Satzende"]),
+        ("Er wurde (geb. 1950) alt. Gut.", ["Er wurde (geb. 1950) alt.", "Gut."]),
+    ],
+)
+def test_split_sentences(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_split_sentences_keeps_all_text() -> None:
+    assert " ".join(split_sentences(NEWS)) == " ".join(NEWS.split())
+
+
+def test_short_sentences_are_merged_up_to_the_limit() -> None:
+    text = "Eins ist da. Zwei auch. Drei kommt. Vier geht. Fünf bleibt."
+    assert chunk_text(text, 100) == [text]
+    assert chunk_text(text, 30) == [
+        "Eins ist da. Zwei auch.",
+        "Drei kommt. Vier geht.",
+        "Fünf bleibt.",
+    ]
+
+
+def test_long_sentence_is_split_at_a_clause_before_a_word() -> None:
+    text = (
+        "Die Regierung hat am Mittwoch beschlossen, die Steuern zu senken, weil die "
+        "Wirtschaft schwächelt und die Bürger entlastet werden sollen."
+    )
+    chunks = chunk_text(text, 100)
+    assert len(chunks) == 2
+    assert chunks[0].endswith(",") or chunks[1].split()[0] in {"weil", "und"}
+
+
+def test_no_chunk_ends_in_a_bare_ordinal_or_abbreviation_for_gtts() -> None:
+    text = " ".join([NEWS] * 4)
+    for limit in range(40, 121, 7):
+        for chunk in chunk_text(text, limit):
+            assert not BARE_END.search(chunk), (limit, chunk)
+
+
+def test_ordinal_stays_with_its_noun_even_when_a_cut_is_near() -> None:
+    # Without care the cut would fall right after "24." at 100 characters.
+    text = "x" * 40 + " " + "Das Treffen der Minister fand statt am 24. November in Berlin."
+    chunks = chunk_text(text, 100)
+    assert all(not c.endswith("24.") for c in chunks)
+    assert " ".join(chunks) == text
+
+
+def test_word_longer_than_the_limit_is_split_hard() -> None:
+    word = "Donaudampfschifffahrtsgesellschaftskapitänsmütze" * 3
+    chunks = chunk_text(f"Die {word} ist weg.", 40)
+    assert all(0 < len(c) <= 40 for c in chunks)
+    assert "".join("".join(chunks).split()) == f"Die{word}istweg."
+
+
+def test_hard_split_prefers_a_hyphen() -> None:
+    word = "Bundesverkehrsministerium-Sondervermögensfinanzierungsgesetz"
+    chunks = chunk_text(word, 40)
+    assert chunks == ["Bundesverkehrsministerium-", "Sondervermögensfinanzierungsgesetz"]
+
+
+def test_invalid_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="max_chars"):
+        chunk_text("Hallo.", 0)
+
+
+def test_chunk_script_carries_segment_index_chapter_and_pauses() -> None:
+    script = Script(
+        segments=(
+            Segment("host", "Willkommen im Hörclub.", pause_after_ms=800),
+            Segment(
+                "reader",
+                "Erster Satz des Artikels mit etwas Länge. Zweiter Satz, der ebenfalls "
+                "etwas länger ist, damit er geteilt werden muss, weil das Limit klein ist.",
+                pause_after_ms=600,
+                chapter="Einleitung",
+            ),
+            Segment("reader", "   ", pause_after_ms=1500, chapter="Leer"),
+            Segment("quote", "„Ein Zitat.“", pause_after_ms=400),
+        )
+    )
+    chunks = chunk_script(script, 60)
+    assert [c.segment_index for c in chunks] == sorted(c.segment_index for c in chunks)
+    assert chunks[0] == Chunk("Willkommen im Hörclub.", 0, 800, None)
+    reader = [c for c in chunks if c.segment_index == 1]
+    assert len(reader) >= 3
+    assert reader[0].chapter == "Einleitung"
+    assert all(c.chapter is None for c in reader[1:])
+    # The empty segment's pause moves to the last chunk before it.
+    assert reader[-1].pause_after_ms == 1500
+    assert reader[0].text.endswith("Länge.")
+    assert reader[0].pause_after_ms == SENTENCE_PAUSE_MS
+    mid = [c for c in reader[1:-1] if not c.text.endswith(".")]
+    assert mid
+    assert all(c.pause_after_ms == 0 for c in mid)
+    # The empty segment's chapter moves to the next chunk.
+    assert chunks[-1] == Chunk("„Ein Zitat.“", 3, 400, "Leer")
+
+
+# --- properties -----------------------------------------------------------------------
+
+_VOCABULARY = (
+    "am 24. November z. B. z.B. d.h. Nr. S. 3–5 Dr. Prof. Mio. Euro usw. etc. und weil "
+    "dass aber, Karl V. „Ja.“ Nein! Was? … ... – ; : , . 1.234,5 15.02.2021 Straße "
+    "Übermorgen 👍 e\u0301 ß İ ﬁ \u00a0x Leser*innen heise.de (geb. 1950) 2021. der Sätze."
+)
+_WORDS = st.sampled_from(_VOCABULARY.split(" "))
+_JUNK = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=30,
+)
+_LONG = st.text(alphabet="abcdefghäöü-/.", min_size=30, max_size=700)
+_TOKEN = st.one_of(_WORDS, _WORDS, _WORDS, _JUNK, _LONG)
+_SPACE = st.sampled_from([" ", " ", " ", "  ", "\n", "\n\n", "\t", " \n \n "])
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> str:
+    tokens = draw(st.lists(_TOKEN, max_size=80))
+    out = []
+    for token in tokens:
+        out.append(token)
+        out.append(draw(_SPACE))
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_texts(), max_chars=st.integers(min_value=20, max_value=500))
+def test_chunking_never_loses_reorders_or_duplicates(text: str, max_chars: int) -> None:
+    chunks = chunk_text(text, max_chars)
+    assert all(chunks), "empty chunk"
+    assert all(len(c) <= max_chars for c in chunks)
+    assert all(c == c.strip() for c in chunks)
+    assert "".join("".join(chunks).split()) == "".join(text.split())
+    if all(len(word) <= max_chars for word in text.split()):
+        assert " ".join(chunks) == " ".join(text.split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=_texts())
+def test_sentences_never_lose_text(text: str) -> None:
+    sentences = split_sentences(text)
+    assert all(sentences)
+    assert " ".join(sentences) == " ".join(text.split())
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    texts=st.lists(_texts(), min_size=1, max_size=5),
+    max_chars=st.integers(min_value=20, max_value=500),
+)
+def test_chunk_script_keeps_every_segment_in_order(texts: list[str], max_chars: int) -> None:
+    script = Script(
+        segments=tuple(
+            Segment("reader", t, pause_after_ms=100 + i, chapter=f"K{i}")
+            for i, t in enumerate(texts)
+        )
+    )
+    chunks = chunk_script(script, max_chars)
+    for i, text in enumerate(texts):
+        mine = [c for c in chunks if c.segment_index == i]
+        assert "".join("".join(c.text for c in mine).split()) == "".join(text.split())
+        if mine:
+            assert mine[-1].pause_after_ms >= 100 + i
+            assert all(c.pause_after_ms in (0, SENTENCE_PAUSE_MS) for c in mine[:-1])
+    assert [c.segment_index for c in chunks] == sorted(c.segment_index for c in chunks)
+    assert all(0 < len(c.text) <= max_chars for c in chunks)
