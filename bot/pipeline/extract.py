@@ -37,7 +37,17 @@ PRUNE_XPATH: Final = [
     "//*[@data-ad-slot or contains(@class, 'ad-slot') or contains(@class, 'advert')]",
 ]
 
+# Main content where more than this share of the words are link texts is a link list or an
+# index page, not an article (article bodies measured here: under 10 %).
+MAX_LINK_SHARE: Final = 0.5
+
 _WS = re.compile(r"\s+")
+
+
+def _link_share(body: etree._Element) -> float:
+    total = len(" ".join(body.itertext()).split())
+    linked = sum(len(" ".join(ref.itertext()).split()) for ref in body.iter("ref"))
+    return linked / total if total else 1.0
 
 
 def _tidy(text: str) -> str:
@@ -46,6 +56,14 @@ def _tidy(text: str) -> str:
 
 def _element_text(element: etree._Element) -> str:
     return _tidy("".join(element.itertext()))
+
+
+def _is_link_list(lines: list[str]) -> bool:
+    """Many short lines without sentence ends: trafilatura's fallback on an index page."""
+    if len(lines) < 4:
+        return False
+    short = sum(1 for line in lines if len(line.split()) <= 8 and line[-1] not in ".!?:")
+    return short / len(lines) >= 0.7
 
 
 def _table_blocks(table: etree._Element) -> list[Block]:
@@ -84,9 +102,12 @@ def _blocks_from_tree(body: etree._Element) -> list[Block]:
             if text:
                 blocks.append(Block(BlockKind.HEADING, text))
         elif tag == "p":
-            text = _element_text(element)
-            if text:
-                blocks.append(Block(BlockKind.PARAGRAPH, text))
+            lines = [_tidy(line) for line in "".join(element.itertext()).splitlines()]
+            lines = [line for line in lines if line]
+            if _is_link_list(lines):
+                blocks.extend(Block(BlockKind.LIST_ITEM, line) for line in lines)
+            elif lines:
+                blocks.append(Block(BlockKind.PARAGRAPH, " ".join(lines)))
         elif tag == "quote":
             text = _element_text(element)
             if text:
@@ -156,12 +177,15 @@ def extract_html(html: str, url: str | None = None) -> Article:
         include_comments=False,
         include_tables=True,
         include_images=False,
-        include_links=False,
+        include_links=True,  # only to measure link density; the text keeps the link words
         with_metadata=True,
         prune_xpath=PRUNE_XPATH,
     )
     if document is None or getattr(document, "body", None) is None:
         raise NoArticleError("trafilatura found no main content")
+    link_share = _link_share(document.body)
+    if link_share > MAX_LINK_SHARE:
+        raise NoArticleError(f"the main content is {link_share:.0%} links (navigation or a list)")
     blocks = _blocks_from_tree(document.body)
     # The title from the page's og:title/headline; trafilatura strips the " | Site" suffix.
     title = _tidy(document.title or "")

@@ -1,0 +1,377 @@
+"""Command line: `hoerclub read|extract|normalize|demo|check|bot|run` (also `python -m bot`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import shutil
+import sys
+import time
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import __version__
+from bot.config import Settings, load_settings
+from bot.errors import HoerclubError, UsageError
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+DEMO_OUTPUT = "artikel.mp3"
+SAMPLE_NAME = "clubhouse-musk.html"
+
+
+def _configure_logging(settings: Settings, verbose: bool, quiet: bool) -> None:
+    """Configure logging once; the CLI's one-shot commands stay quiet unless asked."""
+    level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
+    if quiet and not verbose:
+        level = max(level, logging.WARNING)
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL, and the Bot API URL contains the token.
+    for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "trafilatura", "htmldate"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _message(error: HoerclubError, language: str = "de") -> str:
+    """The user-facing sentence for an error, from the locale files."""
+    try:
+        from bot.locales import translate  # noqa: PLC0415 — optional until the locales land
+
+        text = translate(error.key, language, **{k: str(v) for k, v in error.params.items()})
+    except Exception:  # noqa: BLE001 — a missing key must never hide the error itself
+        text = error.key
+    return text
+
+
+def _fail(error: HoerclubError) -> int:
+    logger.info("failed: %s (%s)", error.key, error.detail)
+    detail = f" ({error.detail})" if error.detail and error.detail != error.key else ""
+    print(f"hoerclub: {_message(error)}{detail}", file=sys.stderr)
+    return error.exit_code
+
+
+def safe_filename(title: str, suffix: str) -> str:
+    """A file name from a title: ASCII letters, digits and dashes only, at most 80 characters."""
+    text = title.translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe",
+                                          "Ü": "Ue", "ß": "ss"}))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80].rstrip("-")
+    return f"{text or 'artikel'}.{suffix}"
+
+
+class _TerminalProgress:
+    """Stage lines and a chunk counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.last_stage = ""
+
+    async def __call__(self, progress: Any) -> None:
+        if not self.enabled:
+            return
+        labels = {
+            "fetch": "Lade Seite …",
+            "extract": "Lese Artikel …",
+            "synthesize": "Spreche",
+            "assemble": "Füge Audio zusammen …",
+            "done": "Fertig.",
+        }
+        label = labels.get(progress.stage, progress.stage)
+        if progress.stage == "synthesize":
+            self.stream.write(f"\r{label}: {progress.done}/{progress.total} Abschnitte")
+        else:
+            prefix = "\n" if self.last_stage == "synthesize" else ""
+            self.stream.write(f"{prefix}{label}\n")
+        self.stream.flush()
+        self.last_stage = progress.stage
+
+
+async def _load(pipeline: Any, source: str) -> Any:
+    if source == "-":
+        data = sys.stdin.read()
+        if re.match(r"\s*<(!doctype|html|head|body)", data, re.IGNORECASE):
+            return await pipeline.load_html(data, url=None)
+        return pipeline.article_from_text(data)
+    return await pipeline.load(source, allow_local=True)
+
+
+def _article_json(article: Any) -> dict[str, Any]:
+    return {
+        "title": article.title,
+        "site": article.site,
+        "author": article.author,
+        "date": article.date.isoformat() if article.date else None,
+        "language": article.language,
+    }
+
+
+async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.pipeline.run import Pipeline, RenderOptions  # noqa: PLC0415 — keep --help fast
+
+    pipeline = Pipeline(settings)
+    progress = _TerminalProgress(sys.stderr)
+    try:
+        await progress(_Stage("fetch"))
+        article = await _load(pipeline, args.source)
+        options = RenderOptions(engine=args.engine, format=args.format, intro=not args.no_intro)
+        if args.dry_run:
+            prepared = pipeline.prepare(article, options)
+            info = _article_json(article) | {
+                "words": article.words,
+                "estimated_seconds": round(pipeline.estimate_seconds(article), 1),
+                "text": article.text,
+                "spoken": [chunk.text for chunk in prepared.chunks],
+            }
+            if args.json:
+                print(json.dumps(info, ensure_ascii=False))
+            else:
+                _print_human(info, prepared.engine)
+            return EXIT_OK
+        out = Path(args.output) if args.output else Path(safe_filename(article.title, args.format))
+        started = time.perf_counter()
+        result = await pipeline.render(article, out, options, progress)
+        elapsed = time.perf_counter() - started
+        for path in result.paths:
+            print(path)
+        note = " (Ersatzstimme espeak)" if result.fell_back else ""
+        print(
+            f"{article.title}: {result.duration_seconds / 60:.1f} min Audio in {elapsed:.1f} s"
+            f"{note}",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    finally:
+        await pipeline.aclose()
+
+
+class _Stage:
+    def __init__(self, stage: str) -> None:
+        self.stage, self.done, self.total = stage, 0, 0
+
+
+def _print_human(info: dict[str, Any], engine: str) -> None:
+    minutes = info["estimated_seconds"] / 60
+    print(f"Titel:    {info['title']}")
+    print(f"Quelle:   {info['site'] or '–'}   Autor: {info['author'] or '–'}")
+    print(f"Datum:    {info['date'] or '–'}   Sprache: {info['language']}")
+    print(f"Umfang:   {info['words']} Wörter, etwa {minutes:.1f} Minuten")
+    print(f"Stimme:   {engine}, {len(info['spoken'])} Abschnitte")
+    print()
+    print(info["text"])
+    print()
+    print("— So wird es gesprochen —")
+    for index, chunk in enumerate(info["spoken"], 1):
+        print(f"{index:4d}  {chunk}")
+
+
+async def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.pipeline.run import Pipeline  # noqa: PLC0415
+
+    pipeline = Pipeline(settings)
+    worst = EXIT_OK
+    try:
+        for source in args.sources:
+            try:
+                article = await _load(pipeline, source)
+            except HoerclubError as exc:
+                worst = max(worst, exc.exit_code)
+                if args.json:
+                    print(json.dumps({"source": source, "error": _message(exc)}, ensure_ascii=False))
+                else:
+                    _fail(exc)
+                continue
+            if args.json:
+                record = {"source": source, "title": article.title, "text": article.text}
+                record |= {k: v for k, v in _article_json(article).items() if k != "title"}
+                print(json.dumps(record, ensure_ascii=False), flush=True)
+            else:
+                print(f"# {article.title}\n# {article.site or ''} {article.date or ''}\n")
+                print(article.text + "\n")
+    finally:
+        await pipeline.aclose()
+    return worst
+
+
+def _cmd_normalize(args: argparse.Namespace) -> int:
+    from bot.pipeline.normalize import normalize  # noqa: PLC0415
+
+    stream: TextIO
+    if args.file in (None, "-"):
+        stream = sys.stdin
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            raise UsageError(f"no such file: {args.file}")
+        stream = path.open(encoding="utf-8")
+    with stream:
+        for line in stream:
+            text = line.rstrip("\n")
+            print(normalize(text).replace("\n", " ") if text.strip() else "")
+    return EXIT_OK
+
+
+def find_sample() -> Path:
+    """The bundled sample article: examples/ next to the package (or the working directory)."""
+    candidates = [
+        Path(__file__).resolve().parent.parent / "examples" / SAMPLE_NAME,
+        Path.cwd() / "examples" / SAMPLE_NAME,
+        Path(__file__).resolve().parent / "data" / SAMPLE_NAME,
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise UsageError("the sample article examples/clubhouse-musk.html is missing")
+
+
+async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.pipeline.run import Pipeline, RenderOptions  # noqa: PLC0415
+
+    settings = settings.model_copy(update={"tts_engine": "espeak"})
+    sample = find_sample()
+    out = Path(args.output or DEMO_OUTPUT)
+    print(f"Hörclub-Demo: lese {sample.name} mit der Offline-Stimme (espeak-ng) …", file=sys.stderr)
+    pipeline = Pipeline(settings)
+    try:
+        article = await pipeline.load(str(sample), allow_local=True)
+        started = time.perf_counter()
+        result = await pipeline.render(
+            article, out, RenderOptions(engine="espeak"), _TerminalProgress(sys.stderr)
+        )
+    finally:
+        await pipeline.aclose()
+    print(
+        f"Fertig in {time.perf_counter() - started:.1f} s: „{article.title}“, "
+        f"{result.duration_seconds / 60:.1f} Minuten.",
+        file=sys.stderr,
+    )
+    print(f"Audiodatei: {result.path.resolve()}")
+    return EXIT_OK
+
+
+def _cmd_check(settings: Settings) -> int:
+    from bot.pipeline.media import ffmpeg_exe, ffprobe_exe  # noqa: PLC0415
+    from bot.tts.registry import build_engine  # noqa: PLC0415
+
+    ok = True
+    print(f"Hörclub {__version__}, Python {sys.version.split()[0]}")
+    try:
+        print(f"ffmpeg:   {ffmpeg_exe()}")
+    except HoerclubError as exc:
+        ok = False
+        print(f"ffmpeg:   FEHLT ({exc.detail})")
+    print(f"ffprobe:  {ffprobe_exe() or '– (nicht nötig; Dauer per ffmpeg)'}")
+    try:
+        engine = build_engine("espeak", settings)
+        clip = asyncio.run(engine.synthesize("Hallo, hier ist der Hörclub.", "de"))
+        print(f"espeak:   ok ({len(clip.data)} Bytes Testaudio, {clip.sample_rate} Hz)")
+        asyncio.run(engine.aclose())
+    except Exception as exc:  # noqa: BLE001 — check reports every failure as text
+        ok = False
+        print(f"espeak:   FEHLER ({exc})")
+    print(f"Engine:   {settings.tts_engine}   gTTS-Endpunkt: {settings.gtts_endpoint}")
+    print(f"Daten:    {settings.data_dir.resolve()}")
+    print(f"Freigegebene Netze: {', '.join(settings.fetch_allow_networks) or '–'}")
+    token = "gesetzt" if settings.telegram_bot_token else "nicht gesetzt (nur CLI und Demo)"
+    print(f"Telegram: Token {token}, API {settings.telegram_api_base_url}")
+    print(f"ffmpeg im PATH: {'ja' if shutil.which('ffmpeg') else 'nein (imageio-ffmpeg)'}")
+    print("Alles bereit." if ok else "Es fehlt etwas (siehe oben).")
+    return EXIT_OK if ok else 1
+
+
+def _cmd_bot(settings: Settings) -> int:
+    if settings.telegram_bot_token is None:
+        raise UsageError("TELEGRAM_BOT_TOKEN is not set")
+    from bot.app import run_bot  # noqa: PLC0415
+
+    return run_bot(settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="hoerclub", description="Hörclub: Artikel als Audio (CLI und Telegram-Bot)."
+    )
+    parser.add_argument("--version", action="version", version=f"hoerclub {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    read = sub.add_parser("read", help="read an article aloud into an audio file")
+    read.add_argument("source", help="http(s) URL, .html file, .txt file or - for stdin")
+    read.add_argument("-o", "--output", help="output file (default: from the title)")
+    read.add_argument("--engine", choices=["gtts", "espeak"], default=None)
+    read.add_argument("--format", choices=["mp3", "ogg"], default="mp3")
+    read.add_argument("--dry-run", action="store_true", help="synthesise nothing, show the text")
+    read.add_argument("--json", action="store_true", help="with --dry-run: one JSON object")
+    read.add_argument("--no-intro", action="store_true", help="no host intro and outro")
+
+    extract = sub.add_parser("extract", help="print the clean text of each source")
+    extract.add_argument("sources", nargs="+")
+    extract.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    norm = sub.add_parser("normalize", help="each input line in its spoken form")
+    norm.add_argument("file", nargs="?", default="-")
+
+    demo = sub.add_parser("demo", help="offline demo: the sample article as artikel.mp3")
+    demo.add_argument("-o", "--output", default=None)
+    sub.add_parser("check", help="verify the installation")
+    sub.add_parser("bot", help="run the Telegram bot (long polling)")
+    sub.add_parser("run", help="the bot when TELEGRAM_BOT_TOKEN is set, else the demo")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `hoerclub` and `python -m bot`."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        settings = load_settings()
+    except ValueError as exc:
+        print(f"hoerclub: Einstellung ungültig: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _configure_logging(settings, args.verbose, quiet=args.command not in ("bot", "run"))
+    try:
+        if args.command == "read":
+            if args.json and not args.dry_run:
+                raise UsageError("--json needs --dry-run")
+            return asyncio.run(_cmd_read(args, settings))
+        if args.command == "extract":
+            return asyncio.run(_cmd_extract(args, settings))
+        if args.command == "normalize":
+            return _cmd_normalize(args)
+        if args.command == "demo":
+            return asyncio.run(_cmd_demo(args, settings))
+        if args.command == "check":
+            return _cmd_check(settings)
+        if args.command == "bot":
+            return _cmd_bot(settings)
+        if args.command == "run":
+            if settings.telegram_bot_token is not None:
+                return _cmd_bot(settings)
+            print("TELEGRAM_BOT_TOKEN ist nicht gesetzt: starte die Offline-Demo.", file=sys.stderr)
+            args.output = None
+            return asyncio.run(_cmd_demo(args, settings))
+    except HoerclubError as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        print("hoerclub: abgebrochen.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        logger.exception("unexpected error")
+        print(f"hoerclub: Unerwarteter Fehler: {exc!r}", file=sys.stderr)
+        return 1
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE

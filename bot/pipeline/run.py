@@ -1,0 +1,329 @@
+"""The pipeline as one service: load a source into an Article, render an Article into audio."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from bot.config import Settings
+from bot.errors import (
+    ArticleTooLongError,
+    BadSchemeError,
+    EngineBusyError,
+    ForbiddenAddressError,
+    NoArticleError,
+    SourceError,
+    SynthesisError,
+    UnsupportedLanguageError,
+    UsageError,
+)
+from bot.pipeline.assemble import AudioTags, assemble
+from bot.pipeline.chunk import chunk_script
+from bot.pipeline.clean import clean_article, detect_wall
+from bot.pipeline.extract import extract_html, json_ld_items
+from bot.pipeline.fetch import Fetcher
+from bot.pipeline.language import detect_language
+from bot.pipeline.lexicon import Lexicon, load_lexicon
+from bot.pipeline.models import Article, AudioResult, Block, BlockKind, Chunk, Script, Segment
+from bot.pipeline.normalize import normalize
+from bot.pipeline.script import build_script, estimate_seconds, truncate_article
+from bot.pipeline.synthesize import synthesize_chunks
+from bot.tts.base import SpeechEngine
+from bot.tts.cache import ClipCache
+from bot.tts.registry import build_engine
+
+logger = logging.getLogger(__name__)
+
+OFFLINE_ENGINE = "espeak"
+# A first line shorter than this, without a final period, is taken as the title of a text.
+TITLE_MAX_CHARS = 120
+
+Stage = Literal["fetch", "extract", "synthesize", "assemble", "done"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a render stands; sent to the progress callback."""
+
+    stage: Stage
+    done: int = 0
+    total: int = 0
+    article: Article | None = None
+
+    @property
+    def percent(self) -> int:
+        """Share of the chunks done, 0–100."""
+        return int(100 * self.done / self.total) if self.total else 0
+
+
+ProgressCallback = Callable[[Progress], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """How one article is to be rendered."""
+
+    engine: str | None = None
+    format: Literal["mp3", "ogg"] = "mp3"
+    tempo: float = 1.0
+    intro: bool = True
+    truncate_words: int | None = None
+    max_part_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An article laid out for one engine: the script and the chunks sent to it."""
+
+    article: Article
+    script: Script
+    chunks: tuple[Chunk, ...]
+    engine: str
+    voice: str
+    truncated: bool
+
+
+def text_to_article(text: str, title: str | None = None) -> Article:
+    """Turn plain text (a .txt file, stdin, a forwarded post) into an Article."""
+    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", text.strip())]
+    paragraphs = [p for p in paragraphs if p]
+    if not paragraphs:
+        raise NoArticleError("the text is empty")
+    if title is None:
+        first = paragraphs[0]
+        lines = text.strip().splitlines()
+        candidate = lines[0].strip() if lines else first
+        if len(candidate) <= TITLE_MAX_CHARS and not candidate.endswith((".", ",", ";")):
+            title = candidate
+            rest = text.strip()[len(lines[0]) :]
+            paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", rest)]
+            paragraphs = [p for p in paragraphs if p]
+        else:
+            title = " ".join(first.split()[:8]).rstrip(".,;:") + " …"
+    blocks = tuple(Block(BlockKind.PARAGRAPH, p) for p in paragraphs)
+    language = detect_language(" ".join(paragraphs))
+    article = Article(title=title, blocks=blocks, language=language)
+    if sum(len(p.split()) for p in paragraphs) < 50:
+        raise NoArticleError("fewer than 50 words of text")
+    return article
+
+
+class Pipeline:
+    """Fetch, extract, clean, script, normalise, chunk, synthesise and assemble."""
+
+    def __init__(self, settings: Settings, *, fetcher: Fetcher | None = None) -> None:
+        self.settings = settings
+        self.fetcher = fetcher or Fetcher(settings)
+        self.cache = ClipCache(settings.cache_dir)
+        self.lexicon: Lexicon = load_lexicon(settings.data_dir)
+        self._engines: dict[str, SpeechEngine] = {}
+
+    # --- loading --------------------------------------------------------------------------
+    async def load(self, source: str, *, allow_local: bool = False) -> Article:
+        """Load an http(s) URL (or, for the CLI only, an .html/.txt file) as a clean Article."""
+        parts = urlsplit(source.strip())
+        scheme = parts.scheme.lower()
+        if scheme in ("http", "https"):
+            return await self.load_url(source.strip())
+        if not allow_local:
+            if scheme == "file" or source.strip().startswith(("/", "~", ".")):
+                raise ForbiddenAddressError("local files are never read", url=source)
+            if scheme:
+                raise BadSchemeError(f"unsupported scheme {scheme!r}", url=source)
+            raise BadSchemeError("not an http(s) link", url=source)
+        if scheme and len(scheme) > 1:  # "C:" on Windows is a drive, not a scheme
+            raise BadSchemeError(f"unsupported scheme {scheme!r}", url=source)
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise UsageError(f"no such file: {source}")
+        data = await asyncio.to_thread(path.read_bytes)
+        if path.suffix.lower() in (".html", ".htm", ".xhtml"):
+            return await self.load_html(data.decode("utf-8", errors="replace"), url=None)
+        if path.suffix.lower() in (".txt", ".text", ".md", ""):
+            return text_to_article(data.decode("utf-8", errors="replace"))
+        raise UsageError(f"unsupported file type: {path.suffix} (use .html or .txt)")
+
+    async def load_url(self, url: str) -> Article:
+        """Fetch a page through the guarded fetcher and extract its article."""
+        started = time.perf_counter()
+        page = await self.fetcher.fetch(url)
+        article = await self.load_html(page.text, url=page.final_url)
+        logger.info(
+            "loaded %s: %d words in %.0f ms",
+            urlsplit(page.final_url).hostname,
+            article.words,
+            (time.perf_counter() - started) * 1000,
+        )
+        return article
+
+    async def load_html(self, html: str, url: str | None) -> Article:
+        """Extract and clean an HTML page (CPU work, off the event loop)."""
+        return await asyncio.to_thread(self._load_html_sync, html, url)
+
+    def _load_html_sync(self, html: str, url: str | None) -> Article:
+        ld = json_ld_items(html)
+        try:
+            raw = extract_html(html, url=url)
+        except NoArticleError:
+            detect_wall(html, None, ld)
+            raise
+        try:
+            article = clean_article(raw)
+        except NoArticleError:
+            detect_wall(html, None, ld)
+            raise
+        detect_wall(html, article, ld)
+        return article
+
+    def article_from_text(self, text: str, title: str | None = None) -> Article:
+        """An Article from plain text (forwarded posts, .txt files, stdin)."""
+        return text_to_article(text, title)
+
+    async def fetch_thumbnail(self, article: Article) -> bytes | None:
+        """The article's image through the same guard, or None when there is none or it fails."""
+        if not article.image:
+            return None
+        try:
+            page = await self.fetcher.fetch(article.image, accept=("image/",))
+        except SourceError as exc:
+            logger.info("thumbnail %s not fetched: %s", article.image, exc.detail)
+            return None
+        return page.content
+
+    # --- rendering ------------------------------------------------------------------------
+    def engine(self, name: str | None = None) -> SpeechEngine:
+        """The engine by name (built once and kept)."""
+        name = name or self.settings.tts_engine
+        if name not in self._engines:
+            self._engines[name] = build_engine(name, self.settings)
+        return self._engines[name]
+
+    def estimate_seconds(self, article: Article, tempo: float = 1.0) -> float:
+        """Listening time of the article at the given tempo."""
+        return estimate_seconds(article.words, tempo)
+
+    def speakable(self, text: str, language: str) -> str:
+        """Text as it is sent to the engine: normalised, lexicon applied."""
+        if language == "de":
+            return normalize(self.lexicon.apply(text), "de")
+        return normalize(text, language)
+
+    def prepare(self, article: Article, options: RenderOptions) -> Prepared:
+        """Check limits, lay out the script and cut it into engine-sized chunks."""
+        truncated = False
+        if options.truncate_words is not None and article.words > options.truncate_words:
+            article = truncate_article(article, options.truncate_words)
+            truncated = True
+        elif article.words > self.settings.max_article_words:
+            raise ArticleTooLongError(
+                f"{article.words} words, limit {self.settings.max_article_words}",
+                words=article.words,
+                limit=self.settings.max_article_words,
+            )
+        engine = self.engine(options.engine)
+        voice = engine.voice_for(article.language)
+        if voice is None:
+            raise UnsupportedLanguageError(
+                f"engine {engine.name} has no voice for {article.language}",
+                language=article.language,
+            )
+        script = build_script(article, intro=options.intro, truncated=truncated)
+        spoken = Script(
+            tuple(
+                dataclasses.replace(seg, text=self.speakable(seg.text, script.language))
+                for seg in script.segments
+            ),
+            language=script.language,
+        )
+        chunks = tuple(chunk_script(_non_empty(spoken), engine.max_chars))
+        return Prepared(article, script, chunks, engine.name, voice, truncated)
+
+    async def render(
+        self,
+        article: Article,
+        out_path: Path,
+        options: RenderOptions | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> AudioResult:
+        """Speak the article and write the audio file(s); fall back to espeak when busy."""
+        options = options or RenderOptions()
+        prepared = self.prepare(article, options)
+        fell_back = False
+        try:
+            clips = await self._synthesize(prepared, progress)
+        except (EngineBusyError, SynthesisError) as exc:
+            if not self.settings.tts_fallback or prepared.engine == OFFLINE_ENGINE:
+                raise
+            logger.warning("engine %s failed (%s); falling back to espeak", prepared.engine, exc)
+            prepared = self.prepare(article, dataclasses.replace(options, engine=OFFLINE_ENGINE))
+            clips = await self._synthesize(prepared, progress)
+            fell_back = True
+        if progress:
+            await progress(Progress("assemble", len(clips), len(clips), prepared.article))
+        a = prepared.article
+        tags = AudioTags(
+            title=a.title,
+            artist=a.site or (urlsplit(a.url).hostname if a.url else None) or "Hörclub",
+            album="Hörclub",
+            date=a.date.isoformat() if a.date else None,
+            url=a.url,
+        )
+        assembled = await assemble(
+            clips,
+            out_path,
+            fmt=options.format,
+            tempo=options.tempo,
+            tags=tags,
+            max_part_bytes=options.max_part_bytes,
+        )
+        if progress:
+            await progress(Progress("done", len(clips), len(clips), prepared.article))
+        return AudioResult(
+            paths=tuple(assembled.paths),
+            format=options.format,
+            duration_seconds=assembled.duration_seconds,
+            engine=prepared.engine,
+            voice=prepared.voice,
+            fell_back=fell_back,
+            part_durations=tuple(assembled.part_durations),
+        )
+
+    async def _synthesize(self, prepared: Prepared, progress: ProgressCallback | None) -> list:  # type: ignore[type-arg]
+        engine = self.engine(prepared.engine)
+        total = len(prepared.chunks)
+
+        async def on_progress(done: int, total_: int) -> None:
+            if progress:
+                await progress(Progress("synthesize", done, total_, prepared.article))
+
+        if progress:
+            await progress(Progress("synthesize", 0, total, prepared.article))
+        return await synthesize_chunks(
+            engine,
+            prepared.chunks,
+            prepared.voice,
+            concurrency=self.settings.tts_concurrency,
+            cache=self.cache,
+            on_progress=on_progress,
+        )
+
+    async def aclose(self) -> None:
+        """Close the fetcher and every engine that was built."""
+        await self.fetcher.aclose()
+        for engine in self._engines.values():
+            await engine.aclose()
+        self._engines.clear()
+
+
+def _non_empty(script: Script) -> Script:
+    """Drop segments that normalised to nothing (an emoji-only line, say)."""
+    segments: list[Segment] = [s for s in script.segments if s.text.strip()]
+    return Script(tuple(segments), language=script.language)
