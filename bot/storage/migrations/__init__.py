@@ -1,0 +1,1 @@
+"""Alembic migrations, run programmatically by `bot.storage.db.Database.migrate`."""
