@@ -1,0 +1,127 @@
+"""Golden tests: saved German pages → the text a listener should hear."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.errors import NoArticleError, PaywallError
+from bot.pipeline.clean import clean_article, detect_wall, is_boilerplate
+from bot.pipeline.extract import extract_html, json_ld_items
+from bot.pipeline.models import Article, BlockKind
+
+PAGES = Path(__file__).parent.parent / "data" / "pages"
+
+
+def _load(name: str) -> Article:
+    html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
+    article = clean_article(extract_html(html, url=f"https://example.org/{name}"))
+    detect_wall(html, article, json_ld_items(html))
+    return article
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?“])\s+", text.replace("\n\n", " ")) if s]
+
+
+@pytest.mark.parametrize("name", ["clubhouse-musk", "regional-bahn"])
+def test_clean_text_equals_expected_sentence_for_sentence(name: str) -> None:
+    expected = (PAGES / f"{name}.expected.txt").read_text(encoding="utf-8").strip()
+    article = _load(name)
+    assert _sentences(article.text) == _sentences(expected)
+    assert article.text == expected
+
+
+def test_clubhouse_metadata_and_structure() -> None:
+    article = _load("clubhouse-musk")
+    assert article.title.startswith("Elon Musk auf Twitter")
+    assert article.site == "Digital Life Magazin"
+    assert article.author == "Lena Beispiel"
+    assert article.date == dt.date(2021, 2, 15)
+    assert article.language == "de"
+    assert article.lead and article.lead.startswith("An den Account des Kremls")
+    headings = [b.text for b in article.blocks if b.kind is BlockKind.HEADING]
+    assert headings == ["Elon Musk: Von Twitter zu Clubhouse", "Weitere Projekte des Tesla-Chefs"]
+    text = article.text
+    for unwanted in ("Foto:", "Google News", "Lesezeit", "Teilen", "Cookies", "Anzeige", "Themen"):
+        assert unwanted not in text
+    assert text.count("Er würde sich gerne mit Wladimir Putin unterhalten.") == 1
+    assert text.count("Tesla-Chef stellt überraschende Anfrage an Putin") == 1
+
+
+def test_regional_page_drops_inline_credit_related_link_stamp_and_consent() -> None:
+    text = _load("regional-bahn").text
+    for unwanted in ("Foto:", "Lesen Sie auch", "(dpa)", "Fehler gefunden", "Externer Inhalt",
+                     "Stand:", "Newsletter", "Meistgelesen"):
+        assert unwanted not in text
+    assert "12.000 Reisende" in text
+
+
+def test_table_is_read_row_by_row_without_pipes() -> None:
+    article = _load("bundesliga-tabelle")
+    rows = [b.text for b in article.blocks if b.kind is BlockKind.LIST_ITEM]
+    assert rows[0] == "Platz: 1, Verein: Bayer Leverkusen, Punkte: 32."
+    assert len(rows) == 3
+    assert "|" not in article.text
+
+
+def test_index_page_is_no_article() -> None:
+    with pytest.raises(NoArticleError):
+        _load("startseite")
+
+
+def test_paywall_is_detected_honestly() -> None:
+    html = (PAGES / "paywall.html").read_text(encoding="utf-8")
+    with pytest.raises(PaywallError):
+        try:
+            _load("paywall")
+        except NoArticleError:
+            detect_wall(html, None, json_ld_items(html))
+            raise
+
+
+def test_english_article_is_detected_as_english() -> None:
+    article = _load("english-news")
+    assert article.language == "en"
+    assert article.site == "Riverside Times"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Foto: dpa/Picture Alliance",
+        "Bild: Getty Images",
+        "© dpa-infocom, dpa:240124-99-712345/3",
+        "Lesen Sie auch: Neue Straßenbahn kommt später",
+        "Du willst mehr von uns lesen? Folge uns auf Google News.",
+        "Folgen Sie uns auf WhatsApp",
+        "Jetzt den Newsletter abonnieren",
+        "Fehler gefunden? Jetzt melden.",
+        "Stand: 24.01.2024, 06:15 Uhr",
+        "Lesezeit: 3 Min.",
+        "Von Lena Beispiel",
+        "Ein Klick für den Datenschutz",
+        "Anzeige",
+        "(dpa)",
+        "AFP/lea",
+    ],
+)
+def test_boilerplate_patterns(text: str) -> None:
+    assert is_boilerplate(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Von Berlin aus fuhr der Zug weiter nach Hamburg, wo er am Abend ankam.",
+        "Die Redaktion hat den Newsletter im vergangenen Jahr eingestellt, sagte die Sprecherin "
+        "auf Anfrage und verwies auf sinkende Leserzahlen und steigende Kosten für den Versand "
+        "der wöchentlichen Ausgabe an mehr als zwanzigtausend Abonnenten im ganzen Land.",
+        "Bild und Ton waren gestört.",
+    ],
+)
+def test_prose_is_not_boilerplate(text: str) -> None:
+    assert not is_boilerplate(text)
