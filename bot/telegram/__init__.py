@@ -1,0 +1,1 @@
+"""The Telegram edge: handlers, messages, progress, delivery and the application factory."""

@@ -1,0 +1,166 @@
+"""Building the Telegram Application: handlers, rate limiter, commands, job workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, Final
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.config import Settings
+from bot.errors import UsageError
+from bot.jobs.service import JobService
+from bot.pipeline.run import Pipeline
+from bot.telegram.alerts import AdminAlerts
+from bot.telegram.handlers import BotHandlers
+from bot.telegram.keyboards import FIRST_PART_PREFIX, SETTINGS_PREFIX
+from bot.telegram.logsafety import protect_token
+from bot.telegram.texts import t
+from bot.telegram.updates import PerChatUpdateProcessor
+from bot.telegram.worker import JobRunner, sweep_audio
+
+logger = logging.getLogger(__name__)
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+
+# Retries after a 429 (AIORateLimiter sleeps `retry_after` + 0.1 s before each).
+RATE_LIMIT_RETRIES: Final = 5
+# Only what the handlers use; `allowed_updates` keeps its last value if omitted (NOTES.md).
+ALLOWED_UPDATES: Final = (Update.MESSAGE, Update.CALLBACK_QUERY)
+# Long-polling timeout of getUpdates (seconds), as in PTB's default.
+POLL_TIMEOUT: Final = 10
+
+# Command name → locale key of its description; German names are the default, English for "en".
+COMMANDS_DE: Final = (
+    ("lies", "commands.read"),
+    ("einstellungen", "commands.settings"),
+    ("status", "commands.status"),
+    ("abbrechen", "commands.cancel"),
+    ("hilfe", "commands.help"),
+    ("start", "commands.start"),
+)
+COMMANDS_EN: Final = (
+    ("read", "commands.read"),
+    ("settings", "commands.settings"),
+    ("status", "commands.status"),
+    ("cancel", "commands.cancel"),
+    ("help", "commands.help"),
+    ("start", "commands.start"),
+)
+
+_SERVICES_KEY: Final = "hoerclub.runner"
+
+
+def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) -> BotApplication:
+    """The Application with every handler, the rate limiter and the job workers' lifecycle.
+
+    `post_init` registers the commands and starts the workers; `post_stop` stops them. The
+    caller owns `pipeline` and `jobs`' database and closes them after the application.
+    """
+    if settings.telegram_bot_token is None:
+        raise UsageError("TELEGRAM_BOT_TOKEN is not set")
+    # Opt in to PTB's future timedelta durations: the int form warns on every access.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    token = settings.telegram_bot_token.get_secret_value()
+    protect_token(token)
+    app: BotApplication = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(_on_startup)
+        .post_stop(_on_stop)
+        .build()
+    )
+    alerts = AdminAlerts(app.bot, settings.admin_chat_id, secrets=(token,))
+    handlers = BotHandlers(settings, jobs, alerts)
+    runner = JobRunner(app.bot, settings, pipeline, jobs, alerts)
+    app.bot_data[_SERVICES_KEY] = (settings, jobs, runner)
+
+    app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    app.add_handler(CommandHandler("start", handlers.cmd_start))
+    app.add_handler(CommandHandler(["hilfe", "help"], handlers.cmd_help))
+    app.add_handler(CommandHandler(["lies", "read"], handlers.cmd_read))
+    app.add_handler(CommandHandler(["einstellungen", "settings"], handlers.cmd_settings))
+    app.add_handler(CommandHandler("status", handlers.cmd_status))
+    app.add_handler(CommandHandler(["abbrechen", "cancel"], handlers.cmd_cancel))
+    app.add_handler(
+        CallbackQueryHandler(handlers.on_settings_button, pattern=f"^{SETTINGS_PREFIX}:")
+    )
+    app.add_handler(
+        CallbackQueryHandler(handlers.on_first_part_button, pattern=f"^{FIRST_PART_PREFIX}:")
+    )
+    text_or_caption = filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION)
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & text_or_caption, handlers.on_private_message)
+    )
+    app.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & text_or_caption, handlers.on_group_message)
+    )
+    app.add_error_handler(handlers.on_error)
+    return app
+
+
+async def set_commands(app: BotApplication) -> None:
+    """Register the command menu: German by default, English for English-speaking users."""
+    await app.bot.set_my_commands([BotCommand(c, t(k, "de")) for c, k in COMMANDS_DE])
+    await app.bot.set_my_commands(
+        [BotCommand(c, t(k, "en")) for c, k in COMMANDS_EN], language_code="en"
+    )
+
+
+async def _on_startup(app: BotApplication) -> None:
+    settings, jobs, runner = app.bot_data[_SERVICES_KEY]
+    await set_commands(app)
+    removed = await asyncio.to_thread(sweep_audio, settings)
+    if removed:
+        logger.info("removed %d stale audio directories", removed)
+    await jobs.start(runner, runner.on_failure)
+    logger.info("bot @%s ready; %d workers", app.bot.username, settings.workers)
+
+
+async def _on_stop(app: BotApplication) -> None:
+    _, jobs, _ = app.bot_data[_SERVICES_KEY]
+    await jobs.stop()
+
+
+async def start_application(app: BotApplication, *, poll_interval: float = 0.0) -> None:
+    """Initialise, run `post_init`, start polling and processing (what run_polling does)."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    if app.updater is None:
+        raise RuntimeError("the application was built without an updater")
+    await app.updater.start_polling(
+        poll_interval=poll_interval,
+        timeout=POLL_TIMEOUT,
+        allowed_updates=list(ALLOWED_UPDATES),
+    )
+    await app.start()
+
+
+async def stop_application(app: BotApplication) -> None:
+    """Stop polling, finish running handlers, stop the workers, shut down (run_polling's order)."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_stop is not None:
+        await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)

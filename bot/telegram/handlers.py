@@ -1,0 +1,502 @@
+"""The handlers: narrow the update, call one service, reply with a message key."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import logging
+from typing import Final
+
+from telegram import (
+    CallbackQuery,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.config import Settings
+from bot.errors import HoerclubError
+from bot.jobs.api import DailyLimitError, JobKind, JobRequest, QueueLimitError, RenderPrefs
+from bot.jobs.service import JobService
+from bot.telegram.alerts import AdminAlerts
+from bot.telegram.keyboards import (
+    parse_first_part,
+    parse_setting,
+    settings_keyboard,
+    settings_text,
+)
+from bot.telegram.links import (
+    MIN_TEXT_CHARS,
+    FoundLinks,
+    find_links,
+    links_in_message,
+    message_text,
+    strip_command,
+)
+from bot.telegram.texts import error_text, format_number, locale_of, shorten, t
+
+logger = logging.getLogger(__name__)
+
+NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
+# /status shows at most this many jobs (the per-user queue limit is usually lower).
+STATUS_LINES: Final = 20
+_LABEL_CHARS: Final = 70
+
+
+@dataclasses.dataclass(frozen=True)
+class Work:
+    """What one message asks for: links to read, a text to read, or refusals."""
+
+    kind: JobKind
+    sources: tuple[str, ...]
+    refused: tuple[str, ...] = ()  # message keys of refused links
+    dropped: int = 0  # links beyond the per-message cap
+
+
+def _locale(update: Update) -> str:
+    user = update.effective_user
+    return locale_of(user.language_code if user else None)
+
+
+class BotHandlers:
+    """Every Telegram handler, with the services they call injected once."""
+
+    def __init__(self, settings: Settings, jobs: JobService, alerts: AdminAlerts) -> None:
+        self.settings = settings
+        self.jobs = jobs
+        self.alerts = alerts
+
+    # --- access ---------------------------------------------------------------------------
+    async def gate(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop updates from users outside HOERCLUB_ALLOWED_USERS (when an allowlist is set)."""
+        if not self.settings.allowed_users or not isinstance(update, Update):
+            return
+        user = update.effective_user
+        if user is not None and user.id in self.settings.allowed_users:
+            return
+        logger.info("update from user %s refused by the allowlist", user.id if user else None)
+        chat = update.effective_chat
+        if update.callback_query is not None:
+            await update.callback_query.answer(
+                shorten(
+                    html.unescape(
+                        t("access.denied", _locale(update), user_id=user.id if user else "?")
+                    ),
+                    190,
+                )
+            )
+        elif chat is not None and chat.type == ChatType.PRIVATE and update.effective_message:
+            await update.effective_message.reply_html(
+                t("access.denied", _locale(update), user_id=user.id if user else "?")
+            )
+        raise ApplicationHandlerStop
+
+    # --- commands -------------------------------------------------------------------------
+    async def cmd_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Greet, explain in one breath, show an example and the commands."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None:
+            return
+        name = user.first_name if user else ""
+        await message.reply_html(
+            t("start.greeting", _locale(update), name=name), link_preview_options=NO_PREVIEW
+        )
+
+    async def cmd_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Explain everything, limits included."""
+        if update.effective_message is None:
+            return
+        locale = _locale(update)
+        s = self.settings
+        await update.effective_message.reply_html(
+            t(
+                "help.text",
+                locale,
+                min_chars=MIN_TEXT_CHARS,
+                max_links=s.max_links_per_message,
+                max_waiting=s.max_waiting_jobs,
+                max_daily=s.max_jobs_per_day,
+                max_words=format_number(s.max_article_words, locale),
+                upload_mb=format_number(s.upload_limit_bytes // 1_000_000, locale),
+            ),
+            link_preview_options=NO_PREVIEW,
+        )
+
+    async def cmd_read(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/lies <link>` (or `/lies` as a reply to a message with a link or a long text)."""
+        message = update.effective_message
+        if message is None or update.effective_user is None:
+            return
+        work = self._work_in(message, command=True)
+        if work is None and message.reply_to_message is not None:
+            work = self._work_in(message.reply_to_message)
+        if work is None:
+            await message.reply_html(t("read.usage", _locale(update)))
+            return
+        await self._enqueue(update, message, work)
+
+    async def cmd_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Show the user's settings with buttons to change them."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None:
+            return
+        locale = _locale(update)
+        prefs = await self.jobs.get_prefs(user.id)
+        engine = self.settings.tts_engine
+        await message.reply_html(
+            settings_text(prefs, engine, locale),
+            reply_markup=settings_keyboard(prefs, engine, locale),
+        )
+
+    async def cmd_status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """List the user's running and waiting jobs."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None:
+            return
+        locale = _locale(update)
+        views = await self.jobs.list_user(user.id)
+        if not views:
+            await message.reply_html(t("queue.empty", locale))
+            return
+        lines = [t("queue.header", locale)]
+        for view in views[:STATUS_LINES]:
+            if view.title:
+                label = view.title
+            elif view.source.lower().startswith(("http://", "https://")):
+                label = view.source
+            else:
+                label = t("caption.text_title", locale)
+            label = shorten(label, _LABEL_CHARS)
+            if view.state == "running":
+                key = "queue.item.running"
+            elif view.state in ("rendered", "delivering"):
+                key = "queue.item.sending"
+            else:
+                key = "queue.item.waiting"
+            lines.append(
+                t(key, locale, position=view.position, label=label, percent=view.progress or 0)
+            )
+        await message.reply_html("\n".join(lines), link_preview_options=NO_PREVIEW)
+
+    async def cmd_cancel(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Cancel every running and waiting job of the user and tidy their status messages."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None:
+            return
+        locale = _locale(update)
+        views = await self.jobs.list_user(user.id)
+        count = await self.jobs.cancel_user(user.id)
+        for view in views:
+            if view.status_message_id is None or view.state == "running":
+                continue  # a running job's worker edits its own status
+            try:
+                await context.bot.edit_message_text(
+                    t("status.cancelled", locale),
+                    chat_id=view.chat_id,
+                    message_id=view.status_message_id,
+                    parse_mode=ParseMode.HTML,
+                )
+            except BadRequest as exc:
+                logger.info("status %s not edited on cancel: %s", view.status_message_id, exc)
+        if count:
+            await message.reply_html(t("cancel.done", locale, count=count))
+        else:
+            await message.reply_html(t("cancel.none", locale))
+
+    # --- messages -------------------------------------------------------------------------
+    async def on_private_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In a private chat every link (or long text) starts work at once."""
+        message = update.effective_message
+        if message is None or update.effective_user is None:
+            return
+        text = message_text(message)
+        if text.startswith("/") and not text.startswith("//"):
+            await self._on_unknown_command(update, message, text)
+            return
+        work = self._work_in(message)
+        if work is None:
+            await message.reply_html(
+                t("message.no_link", _locale(update), min_chars=MIN_TEXT_CHARS)
+            )
+            return
+        await self._enqueue(update, message, work)
+
+    async def on_group_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In groups only mentions of the bot and replies to it count, never every link."""
+        message = update.effective_message
+        if message is None or update.effective_user is None:
+            return
+        bot = context.bot
+        replied = message.reply_to_message
+        to_bot = (
+            replied is not None
+            and replied.from_user is not None
+            and (replied.from_user.id == bot.id)
+        )
+        if not (self._mentions(message, bot.username, bot.id) or to_bot):
+            return
+        work = self._work_in(message, command=False, mention=bot.username)
+        if work is None and replied is not None and not to_bot:
+            work = self._work_in(replied)
+        if work is None:
+            if not to_bot:
+                await message.reply_html(t("read.usage", _locale(update)))
+            return
+        await self._enqueue(update, message, work)
+
+    async def _on_unknown_command(self, update: Update, message: Message, text: str) -> None:
+        found = find_links(strip_command(text) if " " in text else text)
+        if found.refused or (found.urls == () and text.count("/") > 1):
+            await message.reply_html(t("error.forbidden_address", _locale(update)))
+            return
+        await message.reply_html(t("message.unknown_command", _locale(update)))
+
+    @staticmethod
+    def _mentions(message: Message, username: str | None, bot_id: int) -> bool:
+        entities = message.entities or message.caption_entities
+        text = message_text(message)
+        for entity in entities:
+            if (
+                entity.type == MessageEntity.TEXT_MENTION
+                and entity.user
+                and (entity.user.id == bot_id)
+            ):
+                return True
+            if entity.type == MessageEntity.MENTION and username:
+                mention = text.encode("utf-16-le")[
+                    entity.offset * 2 : (entity.offset + entity.length) * 2
+                ].decode("utf-16-le", errors="replace")
+                if mention.lower() == "@" + username.lower():
+                    return True
+        return False
+
+    def _work_in(
+        self, message: Message, *, command: bool = False, mention: str | None = None
+    ) -> Work | None:
+        """The links of a message, or its text when it is long enough to read aloud."""
+        found: FoundLinks = links_in_message(message)
+        cap = self.settings.max_links_per_message
+        if found.urls:
+            refused = tuple(_refusal_key(reason) for _, reason in found.refused)
+            return Work("url", found.urls[:cap], refused, max(0, len(found.urls) - cap))
+        if found.refused:
+            return Work("url", (), tuple(_refusal_key(reason) for _, reason in found.refused))
+        text = message_text(message)
+        if command:
+            text = strip_command(text)
+        if mention:
+            text = text.replace("@" + mention, " ")
+        if len(text.strip()) >= MIN_TEXT_CHARS:
+            return Work("text", (text.strip(),))
+        return None
+
+    # --- enqueueing -----------------------------------------------------------------------
+    async def _enqueue(self, update: Update, message: Message, work: Work) -> None:
+        """One status message and one job per link, in order; limits end the loop politely."""
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None or chat is None:
+            return
+        locale = _locale(update)
+        for key in dict.fromkeys(work.refused):
+            await message.reply_html(t(key, locale))
+        if work.dropped:
+            await message.reply_html(
+                t(
+                    "links.capped",
+                    locale,
+                    max_links=self.settings.max_links_per_message,
+                    rest=work.dropped,
+                )
+            )
+        if not work.sources:
+            return
+        prefs = await self.jobs.get_prefs(user.id)
+        for source in work.sources:
+            submitted = await self.submit(
+                message,
+                user_id=user.id,
+                chat_id=chat.id,
+                kind=work.kind,
+                source=source,
+                prefs=prefs,
+                locale=locale,
+            )
+            if not submitted:
+                break
+
+    async def submit(
+        self,
+        message: Message,
+        *,
+        user_id: int,
+        chat_id: int,
+        kind: JobKind,
+        source: str,
+        prefs: RenderPrefs,
+        locale: str,
+        status: Message | None = None,
+    ) -> bool:
+        """Post (or reuse) a status message and submit the job; False when a limit was hit."""
+        if status is None:
+            status = await message.reply_html(
+                t("status.waiting", locale),
+                reply_parameters=ReplyParameters(
+                    message.message_id, allow_sending_without_reply=True
+                ),
+            )
+        else:
+            await status.edit_text(t("status.waiting", locale), parse_mode=ParseMode.HTML)
+        request = JobRequest(
+            user_id=user_id,
+            chat_id=chat_id,
+            kind=kind,
+            source=source,
+            options=prefs,
+            status_message_id=status.message_id,
+            reply_to_message_id=message.message_id,
+            language=locale,
+        )
+        try:
+            result = await self.jobs.submit(request)
+        except (QueueLimitError, DailyLimitError) as exc:
+            await status.edit_text(error_text(exc, locale), parse_mode=ParseMode.HTML)
+            return False
+        except HoerclubError as exc:
+            await status.edit_text(error_text(exc, locale), parse_mode=ParseMode.HTML)
+            return True
+        logger.info(
+            "job %s queued for user %s (%s, position %d%s)",
+            result.job_id,
+            user_id,
+            kind,
+            result.position_in_user_queue,
+            ", deduplicated" if result.deduplicated else "",
+        )
+        if result.position_in_user_queue > 1:
+            try:
+                await status.edit_text(
+                    t("status.queued", locale, position=result.position_in_user_queue),
+                    parse_mode=ParseMode.HTML,
+                )
+            except BadRequest as exc:  # the worker may already have moved it on
+                logger.debug("queue position not shown: %s", exc)
+        return True
+
+    # --- buttons --------------------------------------------------------------------------
+    async def on_settings_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Save one changed setting and redraw the settings message."""
+        query = update.callback_query
+        user = update.effective_user
+        if query is None or user is None:
+            return
+        locale = _locale(update)
+        change = parse_setting(query.data or "")
+        if change is None:
+            await query.answer(t("settings.unknown", locale))
+            return
+        prefs = await self.jobs.set_prefs(user.id, **{change.name: change.value})
+        await query.answer(t("settings.saved", locale))
+        await self._redraw_settings(query, prefs, locale)
+
+    async def _redraw_settings(self, query: CallbackQuery, prefs: RenderPrefs, locale: str) -> None:
+        engine = self.settings.tts_engine
+        try:
+            await query.edit_message_text(
+                settings_text(prefs, engine, locale),
+                parse_mode=ParseMode.HTML,
+                reply_markup=settings_keyboard(prefs, engine, locale),
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+    async def on_first_part_button(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        """ "Read the first N words" under a too-long message: submit the shortened job."""
+        query = update.callback_query
+        user = update.effective_user
+        chat = update.effective_chat
+        if query is None or user is None or chat is None:
+            return
+        locale = _locale(update)
+        words = parse_first_part(query.data or "")
+        status = query.message if isinstance(query.message, Message) else None
+        source: tuple[JobKind, str] | None = None
+        if words is not None and status is not None:
+            source = _offered_source(status)
+        if words is None or status is None or source is None:
+            await query.answer(t("too_long.expired", locale), show_alert=True)
+            return
+        await query.answer(t("too_long.accepted", locale, words=format_number(words, locale)))
+        prefs = dataclasses.replace(await self.jobs.get_prefs(user.id), truncate_words=words)
+        origin = status.reply_to_message or status
+        await self.submit(
+            origin,
+            user_id=user.id,
+            chat_id=chat.id,
+            kind=source[0],
+            source=source[1],
+            prefs=prefs,
+            locale=locale,
+            status=status,
+        )
+
+    # --- errors ---------------------------------------------------------------------------
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The one error handler: log with traceback, tell the admin chat, apologise."""
+        error = context.error
+        if isinstance(error, Conflict):
+            logger.error("another instance is polling with this token: %s", error)
+            return
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            logger.warning("network error talking to Telegram: %s", error)
+            return
+        logger.error("unexpected error handling an update", exc_info=error)
+        where = "update"
+        if isinstance(update, Update):
+            user = update.effective_user
+            chat = update.effective_chat
+            text = message_text(update.effective_message) if update.effective_message else ""
+            where = (
+                f"update {update.update_id} from user {user.id if user else '-'} "
+                f"in chat {chat.id if chat else '-'}: {text[:200]!r}"
+            )
+            if update.effective_message is not None and chat and chat.type == ChatType.PRIVATE:
+                try:
+                    await update.effective_message.reply_html(
+                        t("error.unexpected", _locale(update))
+                    )
+                except TelegramError as exc:
+                    logger.warning("apology not sent: %s", exc)
+        await self.alerts.report(where, error)
+
+
+def _refusal_key(reason: str) -> str:
+    return "error.forbidden_address" if reason == "forbidden" else "error.bad_scheme"
+
+
+def _offered_source(status: Message) -> tuple[JobKind, str] | None:
+    """The job a "too long" message offered: its link, or the long text it answered."""
+    for entity in status.entities:
+        if entity.type == MessageEntity.TEXT_LINK and entity.url:
+            return "url", entity.url
+    replied = status.reply_to_message
+    if replied is not None:
+        found = links_in_message(replied)
+        if found.urls:
+            return "url", found.urls[0]
+        text = message_text(replied)
+        if len(text.strip()) >= MIN_TEXT_CHARS:
+            return "text", text.strip()
+    return None

@@ -1,0 +1,198 @@
+"""Message texts: locale templates filled with HTML-escaped values, durations and captions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from bot.errors import HoerclubError
+from bot.locales import DEFAULT_LOCALE, pick_locale, template
+
+# Telegram's limits, counted after entity parsing (Bot API docs: sendMessage, sendAudio).
+MESSAGE_LIMIT: Final = 4096
+CAPTION_LIMIT: Final = 1024
+# Longest title shown in a status line; the caption may carry more.
+STATUS_TITLE_CHARS: Final = 120
+
+_TAG: Final = re.compile(r"<[^>]+>")
+
+
+class Html(str):
+    """Text that is already HTML and is inserted into a template as it is."""
+
+    __slots__ = ()
+
+
+def t(key: str, locale: str = DEFAULT_LOCALE, /, **params: object) -> str:
+    """The message for a key in a locale, every parameter HTML-escaped unless it is `Html`."""
+    safe = {
+        name: value if isinstance(value, Html) else html.escape(str(value), quote=False)
+        for name, value in params.items()
+    }
+    return template(key, locale).format_map(safe)
+
+
+def locale_of(language_code: str | None) -> str:
+    """The locale for a Telegram user's language code."""
+    return pick_locale(language_code)
+
+
+def visible_length(html_text: str) -> int:
+    """Characters Telegram counts after parsing the HTML entities (UTF-16 code units)."""
+    plain = html.unescape(_TAG.sub("", html_text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """The text cut at a word boundary to at most `limit` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: max(1, limit - 1)]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,.;:–-") + "…"
+
+
+def format_duration(seconds: float, locale: str = DEFAULT_LOCALE) -> str:
+    """A listening time as people say it: "45 Sek.", "12 Min.", "1 Std. 5 Min."."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return t("duration.seconds", locale, seconds=max(1, round(seconds)))
+    minutes = math.ceil(seconds / 60) if seconds < 600 else round(seconds / 60)
+    if minutes < 60:
+        return t("duration.minutes", locale, minutes=minutes)
+    return t("duration.hours", locale, hours=minutes // 60, minutes=minutes % 60)
+
+
+def format_date(value: dt.date | str | None, locale: str = DEFAULT_LOCALE) -> str | None:
+    """A date as "24.11.2025" (German) or "2025-11-24" (English)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    else:
+        day = value
+    return day.strftime("%d.%m.%Y") if locale == "de" else day.isoformat()
+
+
+def format_number(value: int, locale: str = DEFAULT_LOCALE) -> str:
+    """A whole number with thousands separators: "12.000" (German) or "12,000"."""
+    text = f"{value:,}"
+    return text.replace(",", ".") if locale == "de" else text
+
+
+def format_tempo(tempo: float, locale: str = DEFAULT_LOCALE) -> str:
+    """A tempo as "1,25×" (German decimal comma) or "1.25×"."""
+    text = f"{tempo:.2f}".rstrip("0")
+    text = text + "0" if text.endswith(".") else text
+    return (text.replace(".", ",") if locale == "de" else text) + "×"
+
+
+@dataclass(frozen=True)
+class AudioMeta:
+    """What a caption and the audio's tags say about the article."""
+
+    title: str
+    url: str | None = None
+    site: str | None = None
+    author: str | None = None
+    date: str | None = None  # ISO date
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, stored with the rendered result."""
+        return {
+            "title": self.title,
+            "url": self.url,
+            "site": self.site,
+            "author": self.author,
+            "date": self.date,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AudioMeta:
+        """Rebuild from `to_dict`."""
+        return cls(
+            title=str(data.get("title") or ""),
+            url=data.get("url"),
+            site=data.get("site"),
+            author=data.get("author"),
+            date=data.get("date"),
+        )
+
+
+def build_caption(
+    meta: AudioMeta,
+    duration_seconds: float,
+    locale: str = DEFAULT_LOCALE,
+    *,
+    part: int = 1,
+    parts: int = 1,
+    fell_back: bool = False,
+    truncated_words: int | None = None,
+    limit: int = CAPTION_LIMIT,
+) -> str:
+    """The audio's HTML caption: linked title, site · author · date, listening time, notes.
+
+    It stays within Telegram's caption limit by shortening the title and then the author.
+    """
+    title_chars = 300
+    author_chars = 120
+    while True:
+        title = html.escape(shorten(meta.title or t("audio.untitled", locale), title_chars))
+        if meta.url and meta.url.lower().startswith(("http://", "https://")):
+            first = f'<a href="{html.escape(meta.url, quote=True)}">{title}</a>'
+        else:
+            first = f"<b>{title}</b>"
+        facts = [
+            shorten(meta.site, 80) if meta.site else None,
+            shorten(meta.author, author_chars) if meta.author else None,
+            format_date(meta.date, locale),
+        ]
+        second = " · ".join(html.escape(f) for f in facts if f)
+        third = t(
+            "caption.listening_time", locale, duration=format_duration(duration_seconds, locale)
+        )
+        if parts > 1:
+            third += " · " + t("caption.part", locale, part=part, parts=parts)
+        lines = [first, second, third] if second else [first, third]
+        if truncated_words:
+            lines.append(t("caption.truncated", locale, words=truncated_words))
+        if fell_back:
+            lines.append(t("caption.fallback", locale))
+        caption = "\n".join(lines)
+        if visible_length(caption) <= limit or title_chars <= 10:
+            return caption
+        if author_chars > 20:
+            author_chars = max(20, author_chars // 2)
+        title_chars = max(10, title_chars - (visible_length(caption) - limit) - 1)
+
+
+def error_text(
+    error: HoerclubError | str,
+    locale: str = DEFAULT_LOCALE,
+    params: Mapping[str, object] | None = None,
+    defaults: Mapping[str, object] | None = None,
+) -> str:
+    """The German (or English) message for an error or an error key."""
+    key = error if isinstance(error, str) else error.key
+    merged: dict[str, object] = dict(defaults or {})
+    merged.update(params or ({} if isinstance(error, str) else error.params))
+    try:
+        text = t(key, locale, **merged)
+    except KeyError:
+        text = t("error.unexpected", locale)
+    return text
+
+
+def status_title(title: str | None, locale: str = DEFAULT_LOCALE) -> str:
+    """A title short enough for a status line."""
+    return shorten(title or t("audio.untitled", locale), STATUS_TITLE_CHARS)

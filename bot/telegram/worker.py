@@ -1,0 +1,497 @@
+"""The job handler the workers run: reuse or render, then deliver, keeping the status current."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import shutil
+import time
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal, TypeVar
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import TelegramError
+
+from bot.config import Settings
+from bot.errors import HoerclubError
+from bot.jobs.api import (
+    AudioKey,
+    CachedAudio,
+    FailedJob,
+    JobCancelledError,
+    JobContext,
+    JobKind,
+    JobOutcome,
+    JobRequest,
+    RenderPrefs,
+    article_key,
+)
+from bot.jobs.service import JobService
+from bot.pipeline.models import Article
+from bot.pipeline.run import Pipeline, Progress, RenderOptions
+from bot.telegram.alerts import AdminAlerts
+from bot.telegram.delivery import Parcel, Sent, UploadError, parcels_for, refused, send_parcel
+from bot.telegram.keyboards import first_part_keyboard
+from bot.telegram.progress import StatusMessage
+from bot.telegram.texts import (
+    AudioMeta,
+    Html,
+    error_text,
+    format_duration,
+    format_number,
+    status_title,
+    t,
+)
+from bot.telegram.thumbnail import make_thumbnail
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Headroom under the upload limit for the multipart envelope, caption and thumbnail (≤ 200 kB).
+UPLOAD_HEADROOM: Final = 256 * 1024
+# /status shows progress from the database; a write every few percent is plenty.
+REPORT_STEP_PERCENT: Final = 5
+# Rendered files of delivered or abandoned jobs are swept after this long.
+AUDIO_MAX_AGE_SECONDS: Final = 24 * 3600
+# The voice part of the file_id cache key: the request is looked up before the article (and so
+# its language, which picks the concrete voice) is known; the engine's voice for the article's
+# language is deterministic, so "auto" plus the intro flag identifies the audio.
+VOICE_AUTO: Final = "auto"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A finished render as stored with the job (JSON), so a restart or a twin job reuses it."""
+
+    paths: tuple[Path, ...]
+    format: Literal["mp3", "ogg"]
+    duration: float
+    part_durations: tuple[float, ...]
+    engine: str
+    voice: str
+    fell_back: bool
+    truncated_words: int | None
+    meta: AudioMeta
+    thumbnail: Path | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for `JobContext.mark_rendered`."""
+        return {
+            "paths": [str(p) for p in self.paths],
+            "format": self.format,
+            "duration": self.duration,
+            "part_durations": list(self.part_durations),
+            "engine": self.engine,
+            "voice": self.voice,
+            "fell_back": self.fell_back,
+            "truncated_words": self.truncated_words,
+            "meta": self.meta.to_dict(),
+            "thumbnail": str(self.thumbnail) if self.thumbnail else None,
+            "title": self.meta.title,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Rendered | None:
+        """Rebuild a stored render if every file still exists; None otherwise."""
+        if not data or not data.get("paths"):
+            return None
+        try:
+            paths = tuple(Path(p) for p in data["paths"])
+            fmt: Literal["mp3", "ogg"] = "ogg" if data.get("format") == "ogg" else "mp3"
+            thumb = Path(data["thumbnail"]) if data.get("thumbnail") else None
+            rendered = cls(
+                paths=paths,
+                format=fmt,
+                duration=float(data["duration"]),
+                part_durations=tuple(float(d) for d in data.get("part_durations") or ()),
+                engine=str(data["engine"]),
+                voice=str(data.get("voice") or ""),
+                fell_back=bool(data.get("fell_back")),
+                truncated_words=data.get("truncated_words"),
+                meta=AudioMeta.from_dict(data.get("meta") or {}),
+                thumbnail=thumb if thumb and thumb.is_file() else None,
+            )
+        except (KeyError, TypeError, ValueError):
+            logger.warning("stored render result unreadable: %r", data)
+            return None
+        if not all(p.is_file() for p in paths):
+            return None
+        return rendered
+
+
+def audio_key(
+    settings: Settings, kind: JobKind, source: str, prefs: RenderPrefs, engine: str | None
+) -> AudioKey:
+    """The file_id cache key for a request (the engine actually used, if known)."""
+    key = article_key(kind, source)
+    if prefs.truncate_words is not None:
+        key += f"#first={prefs.truncate_words}"
+    return AudioKey(
+        article_key=key,
+        engine=engine or prefs.engine or settings.tts_engine,
+        voice=VOICE_AUTO + ("+intro" if prefs.intro else ""),
+        tempo=round(prefs.tempo, 2),
+        format=prefs.format,
+    )
+
+
+def job_dir(settings: Settings, job_id: int) -> Path:
+    """Where a job's audio and thumbnail are written."""
+    return settings.data_dir / "audio" / f"job-{job_id}"
+
+
+def sweep_audio(settings: Settings, max_age: float = AUDIO_MAX_AGE_SECONDS) -> int:
+    """Delete job directories older than `max_age` seconds; returns how many went."""
+    root = settings.data_dir / "audio"
+    if not root.is_dir():
+        return 0
+    cutoff = time.time() - max_age
+    removed = 0
+    for child in root.iterdir():
+        with contextlib.suppress(OSError):
+            if child.is_dir() and child.stat().st_mtime < cutoff:
+                shutil.rmtree(child, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+class _Reporter:
+    """Turns pipeline progress into status edits and (sparser) database progress."""
+
+    def __init__(
+        self, ctx: JobContext, status: StatusMessage, locale: str, title: str, duration: str
+    ) -> None:
+        self.ctx = ctx
+        self.status = status
+        self.locale = locale
+        self.title = title
+        self.duration = duration
+        self.reported = -REPORT_STEP_PERCENT
+
+    async def __call__(self, progress: Progress) -> None:
+        if self.ctx.cancelled.is_set():
+            raise JobCancelledError("cancelled during rendering")
+        if progress.stage == "synthesize":
+            percent = progress.percent
+            await self.status.update(
+                t(
+                    "status.speaking",
+                    self.locale,
+                    title=self.title,
+                    duration=self.duration,
+                    percent=percent,
+                )
+            )
+            if percent - self.reported >= REPORT_STEP_PERCENT or percent == 100:
+                self.reported = percent
+                await self.ctx.report(percent)
+        elif progress.stage == "assemble":
+            await self.status.update(
+                t("status.assembling", self.locale, title=self.title, duration=self.duration)
+            )
+
+
+class JobRunner:
+    """The JobHandler: answers from the file_id cache, or renders and uploads, for one job."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        settings: Settings,
+        pipeline: Pipeline,
+        jobs: JobService,
+        alerts: AdminAlerts,
+    ) -> None:
+        self.bot = bot
+        self.settings = settings
+        self.pipeline = pipeline
+        self.jobs = jobs
+        self.alerts = alerts
+
+    # --- the handler ----------------------------------------------------------------------
+    async def __call__(self, ctx: JobContext) -> JobOutcome:
+        """Run one job: cached file_id, earlier render, or a new render; then deliver."""
+        req = ctx.job.request
+        status = StatusMessage(self.bot, req.chat_id, req.status_message_id)
+        try:
+            cached_key = audio_key(self.settings, req.kind, req.source, req.options, None)
+            cached = await self.jobs.cached_audio(cached_key)
+            if cached is not None:
+                outcome = await self._send_cached(ctx, status, cached)
+                if outcome is not None:
+                    return outcome
+            rendered = Rendered.from_dict(ctx.job.result) or Rendered.from_dict(ctx.shared_result)
+            if rendered is None:
+                rendered = await self._render(ctx, status)
+                await ctx.mark_rendered(rendered.to_dict())
+            return await self._deliver(ctx, status, rendered)
+        except JobCancelledError:
+            await status.finish(t("status.cancelled", req.language))
+            raise
+
+    # --- reuse ----------------------------------------------------------------------------
+    async def _send_cached(
+        self, ctx: JobContext, status: StatusMessage, cached: CachedAudio
+    ) -> JobOutcome | None:
+        """Send a previous upload by file_id; None when Telegram no longer knows it."""
+        req = ctx.job.request
+        meta = AudioMeta(
+            title=cached.title or t("audio.untitled", req.language),
+            url=req.source if req.kind == "url" else None,
+            site=cached.performer,
+        )
+        await ctx.report(100, meta.title)
+        await ctx.mark_delivering()
+        await status.update(t("status.sending", req.language, title=status_title(meta.title)))
+        try:
+            sent = await send_parcel(
+                self.bot,
+                req.chat_id,
+                Parcel(cached.file_id, float(cached.duration or 0)),
+                fmt=req.options.format,
+                meta=meta,
+                locale=req.language,
+                truncated_words=req.options.truncate_words,
+                reply_to=req.reply_to_message_id,
+            )
+        except TelegramError as exc:
+            if not refused(exc):
+                raise
+            logger.warning("job %s: cached file_id refused (%s); rendering", ctx.job.id, exc)
+            await ctx.abort_delivery()
+            return None
+        summary = self._summary([sent], cached=True)
+        await ctx.mark_delivered(summary)
+        await status.remove()
+        logger.info("job %s: delivered from the file_id cache", ctx.job.id)
+        return JobOutcome(summary)
+
+    # --- rendering ------------------------------------------------------------------------
+    async def _render(self, ctx: JobContext, status: StatusMessage) -> Rendered:
+        req = ctx.job.request
+        locale = req.language
+        prefs = req.options
+        self._check_cancelled(ctx)
+        if req.kind == "url":
+            await status.update(t("status.fetching", locale))
+            article = await self._until_cancelled(ctx, self.pipeline.load(req.source))
+        else:
+            await status.update(t("status.reading_text", locale))
+            article = self.pipeline.article_from_text(req.source)
+        self._check_cancelled(ctx)
+        estimate = self.pipeline.estimate_seconds(article, prefs.tempo)
+        if prefs.truncate_words and article.words > prefs.truncate_words:
+            estimate *= prefs.truncate_words / article.words
+        title = status_title(article.title, locale)
+        duration = format_duration(estimate, locale)
+        await ctx.report(0, article.title)
+        await status.update(t("status.article", locale, title=title, duration=duration))
+
+        out_dir = job_dir(self.settings, ctx.job.id)
+        await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+        fmt: Literal["mp3", "ogg"] = "ogg" if prefs.format == "voice" else "mp3"
+        thumb_task = (
+            asyncio.create_task(self._thumbnail(article, out_dir)) if fmt == "mp3" else None
+        )
+        options = RenderOptions(
+            engine=prefs.engine or self.settings.tts_engine,
+            format=fmt,
+            tempo=prefs.tempo,
+            intro=prefs.intro,
+            truncate_words=prefs.truncate_words,
+            max_part_bytes=self.max_part_bytes,
+        )
+        reporter = _Reporter(ctx, status, locale, title, duration)
+        try:
+            result = await self._until_cancelled(
+                ctx, self.pipeline.render(article, out_dir / f"audio.{fmt}", options, reporter)
+            )
+        finally:
+            thumbnail = await thumb_task if thumb_task else None
+        truncated = (
+            prefs.truncate_words
+            if prefs.truncate_words is not None and article.words > prefs.truncate_words
+            else None
+        )
+        return Rendered(
+            paths=tuple(result.paths),
+            format=result.format,
+            duration=result.duration_seconds,
+            part_durations=tuple(result.part_durations),
+            engine=result.engine,
+            voice=result.voice,
+            fell_back=result.fell_back,
+            truncated_words=truncated,
+            meta=self._meta(article),
+            thumbnail=thumbnail,
+        )
+
+    @property
+    def max_part_bytes(self) -> int:
+        """The largest part the pipeline may write so that each upload fits Telegram's limit."""
+        limit = self.settings.upload_limit_bytes
+        return max(limit - UPLOAD_HEADROOM, limit * 3 // 4)
+
+    @staticmethod
+    def _meta(article: Article) -> AudioMeta:
+        return AudioMeta(
+            title=article.title,
+            url=article.url,
+            site=article.site,
+            author=article.author,
+            date=article.date.isoformat() if article.date else None,
+        )
+
+    async def _thumbnail(self, article: Article, out_dir: Path) -> Path | None:
+        """The article image as a small JPEG next to the audio, or None."""
+        try:
+            image = await self.pipeline.fetch_thumbnail(article)
+            data = await make_thumbnail(image) if image else None
+        except Exception:  # a missing cover never fails a job
+            logger.exception("thumbnail for %s failed", article.url)
+            return None
+        if data is None:
+            return None
+        path = out_dir / "thumb.jpg"
+        await asyncio.to_thread(path.write_bytes, data)
+        return path
+
+    # --- delivery -------------------------------------------------------------------------
+    async def _deliver(
+        self, ctx: JobContext, status: StatusMessage, rendered: Rendered
+    ) -> JobOutcome:
+        req = ctx.job.request
+        locale = req.language
+        await ctx.mark_delivering()
+        await status.update(
+            t("status.sending", locale, title=status_title(rendered.meta.title, locale))
+        )
+        thumbnail = (
+            await asyncio.to_thread(rendered.thumbnail.read_bytes) if rendered.thumbnail else None
+        )
+        sent: list[Sent] = []
+        try:
+            for parcel in parcels_for(rendered.paths, rendered.part_durations, rendered.duration):
+                sent.append(
+                    await send_parcel(
+                        self.bot,
+                        req.chat_id,
+                        parcel,
+                        fmt=req.options.format,
+                        meta=rendered.meta,
+                        locale=locale,
+                        thumbnail=thumbnail,
+                        fell_back=rendered.fell_back,
+                        truncated_words=rendered.truncated_words,
+                        reply_to=req.reply_to_message_id,
+                    )
+                )
+        except TelegramError as exc:
+            if not sent and refused(exc):
+                await ctx.abort_delivery()
+                raise UploadError(f"upload refused: {exc}") from exc
+            raise
+        summary = self._summary(sent, cached=False)
+        await ctx.mark_delivered(summary)
+        if len(sent) == 1:
+            key = audio_key(self.settings, req.kind, req.source, req.options, rendered.engine)
+            await self.jobs.remember_audio(
+                key,
+                CachedAudio(
+                    file_id=sent[0].file_id,
+                    file_unique_id=sent[0].file_unique_id,
+                    duration=max(1, round(rendered.duration)),
+                    title=rendered.meta.title,
+                    performer=rendered.meta.site,
+                ),
+            )
+        if rendered.fell_back:
+            await status.finish(
+                t(
+                    "status.done_fallback",
+                    locale,
+                    title=status_title(rendered.meta.title, locale),
+                    duration=format_duration(rendered.duration, locale),
+                )
+            )
+        else:
+            await status.remove()
+        await asyncio.to_thread(shutil.rmtree, job_dir(self.settings, ctx.job.id), True)
+        logger.info(
+            "job %s: delivered %d part(s), %.0f s, engine %s",
+            ctx.job.id,
+            len(sent),
+            rendered.duration,
+            rendered.engine,
+        )
+        return JobOutcome(summary)
+
+    @staticmethod
+    def _summary(sent: list[Sent], *, cached: bool) -> dict[str, Any]:
+        return {
+            "message_ids": [s.message_id for s in sent],
+            "file_ids": [s.file_id for s in sent],
+            "cached": cached,
+        }
+
+    # --- cancellation ---------------------------------------------------------------------
+    @staticmethod
+    def _check_cancelled(ctx: JobContext) -> None:
+        if ctx.cancelled.is_set():
+            raise JobCancelledError("cancelled")
+
+    @staticmethod
+    async def _until_cancelled(ctx: JobContext, work: Awaitable[T]) -> T:
+        """Await `work`, but stop it as soon as the job is cancelled."""
+        task = asyncio.ensure_future(work)
+        waiter = asyncio.ensure_future(ctx.cancelled.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise JobCancelledError("cancelled")
+        return task.result()
+
+    # --- failures -------------------------------------------------------------------------
+    async def on_failure(self, failed: FailedJob) -> None:
+        """Turn a failed job's status message into the German explanation of what happened."""
+        req = failed.job.request
+        locale = req.language
+        text = error_text(
+            failed.error_key, locale, failed.params, defaults=self.error_defaults(locale)
+        )
+        markup: InlineKeyboardMarkup | None = None
+        if failed.error_key == "error.too_long":
+            markup = first_part_keyboard(self.settings.max_article_words, locale)
+            if req.kind == "url":
+                # The button's handler finds the link here again (callback data is only 64 bytes).
+                text += "\n\n🔗 " + _link(req)
+        status = StatusMessage(self.bot, req.chat_id, req.status_message_id)
+        await status.finish(text, markup)
+        if failed.error_key == "error.unexpected" or (
+            failed.exception is not None and not isinstance(failed.exception, HoerclubError)
+        ):
+            await self.alerts.report(
+                f"job {failed.job.id} ({req.kind}) for user {req.user_id} in chat {req.chat_id}: "
+                f"{req.source[:200]}",
+                failed.exception,
+            )
+
+    def error_defaults(self, locale: str) -> dict[str, object]:
+        """Values the error messages may mention, from the settings."""
+        return {"max_words": format_number(self.settings.max_article_words, locale)}
+
+
+def _link(req: JobRequest) -> Html:
+    url = html.escape(req.source, quote=True)
+    return Html(f'<a href="{url}">{html.escape(req.source[:200], quote=False)}</a>')
