@@ -1,0 +1,146 @@
+"""On-disk cache of synthesised clips, keyed by engine, voice and text; in-flight dedupe."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import struct
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Final, Literal
+
+from bot.pipeline.models import Clip
+
+logger = logging.getLogger(__name__)
+
+# Bump when the stored bytes change meaning (e.g. an engine's output format changes).
+CACHE_VERSION: Final = "1"
+_FORMATS: Final[tuple[Literal["mp3", "wav"], ...]] = ("mp3", "wav")
+_MP3_RATES: Final = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def clip_key(engine: str, voice: str, text: str) -> str:
+    """The cache key: sha256 over version, engine, voice and text (NUL-separated)."""
+    raw = "\0".join((CACHE_VERSION, engine, voice, text)).encode("utf-8")
+    return hashlib.sha256(raw).hexdigest()
+
+
+def audio_sample_rate(data: bytes, fmt: Literal["mp3", "wav"]) -> int:
+    """The sample rate written in a WAV header or the first MP3 frame header (0 if unknown)."""
+    if fmt == "wav":
+        if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+            pos = 12
+            while pos + 8 <= len(data):
+                chunk, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+                if chunk == b"fmt ":
+                    return int(struct.unpack_from("<I", data, pos + 12)[0])
+                pos += 8 + size + (size & 1)
+        return 0
+    pos = 0
+    if data[:3] == b"ID3" and len(data) >= 10:
+        size = 0
+        for byte in data[6:10]:
+            size = (size << 7) | (byte & 0x7F)
+        pos = 10 + size
+    while pos + 4 <= len(data):
+        if data[pos] == 0xFF and data[pos + 1] & 0xE0 == 0xE0:
+            version = (data[pos + 1] >> 3) & 3
+            index = (data[pos + 2] >> 2) & 3
+            if version in _MP3_RATES and index < 3:
+                return _MP3_RATES[version][index]
+        pos += 1
+    return 0
+
+
+class ClipCache:
+    """Clips on disk under `directory`; writes are atomic; identical requests share one call."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.hits = 0
+        self.misses = 0
+        self._inflight: dict[str, asyncio.Future[Clip]] = {}
+
+    def _path(self, key: str, fmt: str) -> Path:
+        return self.directory / key[:2] / f"{key}.{fmt}"
+
+    def get(self, engine: str, voice: str, text: str) -> Clip | None:
+        """The cached clip, or None. (Blocking file I/O: call it from a thread.)"""
+        key = clip_key(engine, voice, text)
+        for fmt in _FORMATS:
+            path = self._path(key, fmt)
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                logger.warning("clip cache unreadable at %s: %s", path, exc)
+                return None
+            rate = audio_sample_rate(data, fmt)
+            if not data or not rate:
+                logger.warning("discarding a damaged cache entry %s", path.name)
+                path.unlink(missing_ok=True)
+                return None
+            return Clip(data=data, format=fmt, sample_rate=rate)
+        return None
+
+    def put(self, engine: str, voice: str, text: str, clip: Clip) -> Path:
+        """Store a clip atomically (temporary file, then rename). (Blocking: use a thread.)"""
+        key = clip_key(engine, voice, text)
+        path = self._path(key, clip.format)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=f".{clip.format}")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(clip.data)
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    async def get_or_create(
+        self, engine: str, voice: str, text: str, create: Callable[[], Awaitable[Clip]]
+    ) -> Clip:
+        """The cached clip, or `create()`'s, stored; concurrent callers for one key share a call."""
+        key = clip_key(engine, voice, text)
+        while (pending := self._inflight.get(key)) is not None:
+            try:
+                clip = await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if pending.cancelled() and task is not None and not task.cancelling():
+                    continue  # the caller that was making it was cancelled, not us: take over
+                raise
+            self.hits += 1
+            return clip
+        future: asyncio.Future[Clip] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            cached = await asyncio.to_thread(self.get, engine, voice, text)
+            if cached is not None:
+                self.hits += 1
+                clip = cached
+            else:
+                self.misses += 1
+                clip = await create()
+                try:
+                    if clip.data:
+                        await asyncio.to_thread(self.put, engine, voice, text, clip)
+                except OSError as exc:  # a full disk must not fail the render
+                    logger.warning("could not cache a clip: %s", exc)
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # waiters re-raise it; nobody waiting is not an error
+            raise
+        except BaseException:
+            future.cancel()
+            raise
+        else:
+            future.set_result(clip)
+            return clip
+        finally:
+            self._inflight.pop(key, None)

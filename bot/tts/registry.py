@@ -1,0 +1,33 @@
+"""Engines by name: the one place that knows which classes exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from bot.config import Settings
+from bot.errors import UsageError
+from bot.tts.base import SpeechEngine
+from bot.tts.espeak import EspeakEngine
+from bot.tts.gtts import GTTSEngine
+
+ENGINES: Final[dict[str, Callable[[Settings], SpeechEngine]]] = {
+    "gtts": GTTSEngine,
+    "espeak": EspeakEngine,
+}
+
+
+def engine_names() -> tuple[str, ...]:
+    """The names `build_engine` accepts."""
+    return tuple(ENGINES)
+
+
+def build_engine(name: str, settings: Settings) -> SpeechEngine:
+    """A new engine by name ("gtts" or "espeak"); raises UsageError for unknown names."""
+    try:
+        factory = ENGINES[name.lower()]
+    except KeyError:
+        raise UsageError(
+            f"unknown speech engine {name!r} (choose {', '.join(ENGINES)})", engine=name
+        ) from None
+    return factory(settings)
