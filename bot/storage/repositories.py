@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, cast
 
-from sqlalchemy import CursorResult, case, distinct, exists, func, or_, select, update
+from sqlalchemy import CursorResult, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -350,9 +350,9 @@ class JobRepository:
     async def lease_owners(self) -> list[str]:
         """Every owner that holds a lease on some job."""
         result = await self.session.scalars(
-            select(distinct(JobRow.lease_owner)).where(
-                JobRow.state.in_(LEASED), JobRow.lease_owner.is_not(None)
-            )
+            select(JobRow.lease_owner)
+            .where(JobRow.state.in_(LEASED), JobRow.lease_owner.is_not(None))
+            .distinct()
         )
         return [owner for owner in result.all() if owner is not None]
 
