@@ -242,6 +242,7 @@ class JobService:
         clock: Callable[[], float] = time.time,
         lease_seconds: float = LEASE_SECONDS,
         poll_seconds: float = POLL_SECONDS,
+        sweep_seconds: float = SWEEP_SECONDS,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
@@ -255,6 +256,7 @@ class JobService:
         self._lease = dt.timedelta(seconds=lease_seconds)
         self._heartbeat_seconds = lease_seconds * HEARTBEAT_FRACTION
         self._poll_seconds = poll_seconds
+        self._sweep_seconds = sweep_seconds
         self._retry_delays = tuple(retry_delays) or (0.0,)
         self._max_attempts = max_attempts
         self._owner = ""
@@ -756,7 +758,7 @@ class JobService:
 
     async def _sweep_loop(self) -> None:
         while True:
-            await asyncio.sleep(SWEEP_SECONDS)
+            await asyncio.sleep(self._sweep_seconds)
             try:
                 await self._sweep()
             except Exception:
