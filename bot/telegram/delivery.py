@@ -33,6 +33,19 @@ class UploadError(HoerclubError):
     key = "error.upload"
 
 
+class VoiceForbiddenError(UploadError):
+    """The user's privacy settings refuse voice messages."""
+
+    key = "error.voice_forbidden"
+
+
+def upload_error(exc: Exception) -> UploadError:
+    """The user-facing error for a send Telegram refused."""
+    if "VOICE_MESSAGES_FORBIDDEN" in str(exc):
+        return VoiceForbiddenError(str(exc))
+    return UploadError(f"upload refused: {exc}")
+
+
 @dataclass(frozen=True)
 class Sent:
     """One delivered audio message."""

@@ -196,8 +196,8 @@ class BotHandlers:
         views = await self.jobs.list_user(user.id)
         count = await self.jobs.cancel_user(user.id)
         for view in views:
-            if view.status_message_id is None or view.state == "running":
-                continue  # a running job's worker edits its own status
+            if view.status_message_id is None or view.state == "delivering":
+                continue  # an upload in progress is not cancelled
             try:
                 await context.bot.edit_message_text(
                     t("status.cancelled", locale),

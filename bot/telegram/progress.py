@@ -90,6 +90,10 @@ class StatusMessage:
         except (BadRequest, Forbidden) as exc:
             logger.info("status message %s not deleted: %s", message_id, exc.message)
 
+    async def drop_pending(self) -> None:
+        """Forget a throttled edit that has not been sent yet."""
+        await self._cancel_flush()
+
     async def _cancel_flush(self) -> None:
         task, self._flush_task = self._flush_task, None
         self._pending = None

@@ -34,7 +34,15 @@ from bot.jobs.service import JobService
 from bot.pipeline.models import Article
 from bot.pipeline.run import Pipeline, Progress, RenderOptions
 from bot.telegram.alerts import AdminAlerts
-from bot.telegram.delivery import Parcel, Sent, UploadError, parcels_for, refused, send_parcel
+from bot.telegram.delivery import (
+    Parcel,
+    Sent,
+    VoiceForbiddenError,
+    parcels_for,
+    refused,
+    send_parcel,
+    upload_error,
+)
 from bot.telegram.keyboards import first_part_keyboard
 from bot.telegram.progress import StatusMessage
 from bot.telegram.texts import (
@@ -234,6 +242,11 @@ class JobRunner:
         except JobCancelledError:
             await status.finish(t("status.cancelled", req.language))
             raise
+        except asyncio.CancelledError:
+            # Cancelled by /abbrechen (which edits the status itself) or by a shutdown (the
+            # job resumes later): only make sure no throttled edit lands afterwards.
+            await status.drop_pending()
+            raise
 
     # --- reuse ----------------------------------------------------------------------------
     async def _send_cached(
@@ -263,8 +276,10 @@ class JobRunner:
         except TelegramError as exc:
             if not refused(exc):
                 raise
-            logger.warning("job %s: cached file_id refused (%s); rendering", ctx.job.id, exc)
             await ctx.abort_delivery()
+            if isinstance(upload_error(exc), VoiceForbiddenError):
+                raise upload_error(exc) from exc
+            logger.warning("job %s: cached file_id refused (%s); rendering", ctx.job.id, exc)
             return None
         summary = self._summary([sent], cached=True)
         await ctx.mark_delivered(summary)
@@ -312,8 +327,11 @@ class JobRunner:
             result = await self._until_cancelled(
                 ctx, self.pipeline.render(article, out_dir / f"audio.{fmt}", options, reporter)
             )
-        finally:
-            thumbnail = await thumb_task if thumb_task else None
+        except BaseException:
+            if thumb_task is not None:
+                thumb_task.cancel()
+            raise
+        thumbnail = await thumb_task if thumb_task else None
         truncated = (
             prefs.truncate_words
             if prefs.truncate_words is not None and article.words > prefs.truncate_words
@@ -395,7 +413,7 @@ class JobRunner:
         except TelegramError as exc:
             if not sent and refused(exc):
                 await ctx.abort_delivery()
-                raise UploadError(f"upload refused: {exc}") from exc
+                raise upload_error(exc) from exc
             raise
         summary = self._summary(sent, cached=False)
         await ctx.mark_delivered(summary)
@@ -453,12 +471,15 @@ class JobRunner:
         waiter = asyncio.ensure_future(ctx.cancelled.wait())
         try:
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
         finally:
             waiter.cancel()
         if not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.gather(task, return_exceptions=True)
             raise JobCancelledError("cancelled")
         return task.result()
 
