@@ -383,17 +383,24 @@ def frame_is_silent(data: bytes, frame: Frame) -> bool:
     return True
 
 
-def silent_frame(kind: FrameKind, reservoir: bytes = b"") -> bytes:
+def silent_frame(kind: FrameKind, reservoir: bytes = b"", main_data_begin: int = 0) -> bytes:
     """A frame that decodes to silence; `reservoir` fills the end of its main-data area.
 
-    A following frame whose main_data_begin points back into that area finds its bytes there,
-    which lets a trimmed clip start without the frames it was cut from.
+    A decoder keeps, as its bit reservoir, the bytes from `main_data_begin` bytes before a
+    frame's main-data area to the frame's end. A chain of such frames, each pointing back at
+    the reservoir bytes of the ones before it, hands a trimmed clip's first frame exactly the
+    bytes its own main_data_begin points at: the clip starts without the frames it was cut from.
     """
     size = kind.frame_bytes()
     room = size - 4 - kind.side_info_bytes
     if len(reservoir) > room:
         raise ValueError("reservoir larger than the frame's main-data area")
-    return kind.header() + bytes(size - 4 - len(reservoir)) + reservoir
+    width = 8 if kind.lsf else 9
+    if main_data_begin >= 1 << width:
+        raise ValueError("main_data_begin out of range")
+    side_bits = kind.side_info_bytes * 8
+    side = (main_data_begin << (side_bits - width)).to_bytes(kind.side_info_bytes, "big")
+    return kind.header() + side + bytes(room - len(reservoir)) + reservoir
 
 
 def reservoir_capacity(kind: FrameKind) -> int:
