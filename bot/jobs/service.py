@@ -72,7 +72,7 @@ RETRY_DELAYS: Final[tuple[float, ...]] = (5.0, 30.0)
 # mark_delivering waits at most this long for the user's earlier jobs (delivery in order);
 # a two-hour article renders in about a minute with gTTS at 4 parallel requests.
 ORDER_WAIT_SECONDS: Final = 120.0
-ORDER_POLL_SECONDS: Final = 0.25
+ORDER_POLL_SECONDS: Final = 0.5
 # Progress is written to the database at most once a second (the status message is edited at
 # most every ~2 s anyway).
 REPORT_MIN_INTERVAL: Final = 1.0
@@ -168,6 +168,8 @@ class _Context:
 
     async def report(self, progress: int, title: str | None = None) -> None:
         """Record progress (percent) and the title once known."""
+        if self.delivered:
+            return
         progress = max(0, min(100, int(progress)))
         new_title = title is not None and title != self.title
         self.progress = progress
@@ -223,6 +225,7 @@ class _Context:
         )
         self.delivered = True
         self.state = "delivered"
+        self._service._notify_finished()
         if not ok:
             logger.warning(
                 "job %s was delivered but its row was no longer ours (lease lost?)", self._job.id
@@ -266,10 +269,16 @@ class JobService:
         self._workers: list[asyncio.Task[None]] = []
         self._active: dict[int, tuple[_Context, asyncio.Task[JobOutcome]]] = {}
         self._wake = asyncio.Event()
+        self._finished = asyncio.Event()  # replaced each time a job of this process ends
         self._stopping = False
         self._submit_lock = asyncio.Lock()
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _notify_finished(self) -> None:
+        """Wake whoever waits for a job of this process to end (delivery order)."""
+        event, self._finished = self._finished, asyncio.Event()
+        event.set()
 
     def _now(self) -> dt.datetime:
         return dt.datetime.fromtimestamp(self._clock(), dt.UTC)
@@ -604,6 +613,7 @@ class JobService:
             logger.exception("bookkeeping for job %s failed", job.id)
         finally:
             self._active.pop(job.id, None)
+            self._notify_finished()
 
     async def _finish(self, ctx: _Context, task: asyncio.Task[JobOutcome]) -> None:
         job = ctx.job
@@ -662,14 +672,16 @@ class JobService:
                 delay,
                 exc_info=exc,
             )
-            await self._transition(
+            if await self._transition(
                 job.id,
                 ("running", "rendered"),
                 state="queued",
                 lease_owner=None,
                 lease_until=None,
                 available_at=now + dt.timedelta(seconds=delay),
-            )
+            ):
+                # Wake a worker when the retry is due instead of at the next poll.
+                asyncio.get_running_loop().call_later(delay, self._wake.set)
             return
         logger.error("job %s failed after %s attempts", job.id, job.attempts, exc_info=exc)
         await self._fail(ctx.job, HoerclubError.key, exc, owner=self._owner)
@@ -713,12 +725,17 @@ class JobService:
                 logger.exception("failure handler for job %s raised", job.id)
 
     async def _wait_for_turn(self, ctx: _Context) -> None:
-        """Wait (bounded) until the user's earlier jobs in progress are delivered."""
+        """Wait (bounded) until the user's earlier jobs in progress are delivered.
+
+        Only jobs being worked on count: an earlier job waiting for its retry may need this
+        very worker, so it is not waited for.
+        """
         deadline = time.monotonic() + ORDER_WAIT_SECONDS
         job = ctx.job
         while True:
+            finished = self._finished
             async with self.db.session() as session:
-                earlier = await JobRepository(session).count_earlier_unfinished(
+                earlier = await JobRepository(session).count_earlier_in_progress(
                     job.request.user_id, job.id
                 )
             if earlier == 0 or ctx.cancelled.is_set():
@@ -726,7 +743,9 @@ class JobService:
             if time.monotonic() >= deadline:
                 logger.info("job %s delivers before %s earlier job(s)", job.id, earlier)
                 return
-            await asyncio.sleep(ORDER_POLL_SECONDS)
+            # Jobs of this process announce their end; other processes' are polled for.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), ORDER_POLL_SECONDS)
 
     async def _heartbeat_loop(self) -> None:
         while True:

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR: Final = Path(__file__).parent / "migrations"
+# PostgreSQL advisory lock id held while migrating (arbitrary, unique within this application).
+MIGRATE_LOCK_ID: Final = 0x48_6F_65_72_02
 
 # How long SQLite waits for another connection's write lock before "database is locked".
 # 15 s covers a stalled writer in another process (the crash tests) with room to spare.
@@ -67,6 +69,9 @@ class Database:
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (Alembic upgrade head); idempotent."""
         async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Several processes starting at once migrate one after the other.
+                await conn.execute(select(func.pg_advisory_xact_lock(MIGRATE_LOCK_ID)))
             await conn.run_sync(_upgrade_head)
 
     @asynccontextmanager

@@ -26,6 +26,10 @@ HAS_RESULT: Final[tuple[str, ...]] = ("rendered", "delivering", "delivered")
 
 # How many candidates one claim looks at before giving up to another worker's race.
 CLAIM_CANDIDATES: Final = 8
+# PostgreSQL advisory lock id for claims (arbitrary, unique within this application).
+CLAIM_LOCK_ID: Final = 0x48_6F_65_72_01  # "Hoer" + 1
+# How often one claim looks again after losing every candidate to other workers.
+CLAIM_ROUNDS: Final = 3
 
 
 def _rowcount(result: Any) -> int:
@@ -184,14 +188,14 @@ class JobRepository:
         )
         return int(value or 0)
 
-    async def count_earlier_unfinished(self, user_id: int, job_id: int) -> int:
-        """The user's unfinished jobs submitted before this one (delivery order)."""
+    async def count_earlier_in_progress(self, user_id: int, job_id: int) -> int:
+        """The user's earlier jobs that a worker is rendering or about to send."""
         value = await self.session.scalar(
             select(func.count())
             .select_from(JobRow)
             .where(
                 JobRow.user_id == user_id,
-                JobRow.state.in_(("queued", "running", "rendered")),
+                JobRow.state.in_(("running", "rendered")),
                 JobRow.id < job_id,
             )
         )
@@ -242,6 +246,24 @@ class JobRepository:
         backoff or while another job with the same dedupe key is being rendered.  Users with
         fewer jobs in progress come first, then the user served least recently.
         """
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            # One claim at a time across all processes (held to the end of the transaction):
+            # without it, two workers could both see a dedupe key as free and render it twice.
+            # SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
+            await self.session.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK_ID)))
+        # A candidate can still be lost between the SELECT and the UPDATE (e.g. to a cancel):
+        # look again at once rather than leaving the next job to the next poll.
+        for _ in range(CLAIM_ROUNDS):
+            candidates = await self._claim_candidates(now)
+            if not candidates:
+                return None
+            for job_id in candidates:
+                row = await self._try_claim(job_id, owner=owner, now=now, lease_until=lease_until)
+                if row is not None:
+                    return row
+        return None
+
+    async def _claim_candidates(self, now: dt.datetime) -> list[int]:
         busy = aliased(JobRow)
         busy_keys = select(busy.dedupe_key).where(busy.state == "running", busy.lease_until > now)
         heads = (
@@ -271,42 +293,46 @@ class JobRepository:
             )
             .limit(CLAIM_CANDIDATES)
         )
+        return list(candidates.all())
+
+    async def _try_claim(
+        self, job_id: int, *, owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> JobRow | None:
         other = aliased(JobRow)
-        for job_id in candidates.all():
-            claimed = await self.session.execute(
-                update(JobRow)
-                .where(
-                    JobRow.id == job_id,
-                    JobRow.state == "queued",
-                    ~exists().where(
-                        other.dedupe_key == JobRow.dedupe_key,
-                        other.id != JobRow.id,
-                        other.state == "running",
-                        other.lease_until > now,
-                    ),
-                )
-                .values(
-                    state="running",
-                    lease_owner=owner,
-                    lease_until=lease_until,
-                    attempts=JobRow.attempts + 1,
-                    started_at=now,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
+        claimed = await self.session.execute(
+            update(JobRow)
+            .where(
+                JobRow.id == job_id,
+                JobRow.state == "queued",
+                ~exists().where(
+                    other.dedupe_key == JobRow.dedupe_key,
+                    other.id != JobRow.id,
+                    other.state == "running",
+                    other.lease_until > now,
+                ),
             )
-            if _rowcount(claimed) == 1:
-                row = await self.get(job_id)
-                if row is None:  # pragma: no cover - deleted under our feet
-                    continue
-                if row.result is not None:
-                    # Rendered before a restart: only delivery is left, so do not hold back
-                    # other jobs with the same key as if we were rendering.
-                    row.state = "rendered"
-                    await self.session.flush()
-                await UserRepository(self.session).mark_served(row.user_id, now=now)
-                return row
-        return None
+            .values(
+                state="running",
+                lease_owner=owner,
+                lease_until=lease_until,
+                attempts=JobRow.attempts + 1,
+                started_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(claimed) != 1:
+            return None
+        row = await self.get(job_id)
+        if row is None:  # pragma: no cover - deleted under our feet
+            return None
+        if row.result is not None:
+            # Rendered before a restart: only delivery is left, so do not hold back other
+            # jobs with the same key as if we were rendering.
+            row.state = "rendered"
+            await self.session.flush()
+        await UserRepository(self.session).mark_served(row.user_id, now=now)
+        return row
 
     async def transition(
         self,
