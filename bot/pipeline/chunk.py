@@ -66,6 +66,21 @@ _SENTENCE_FINAL_ABBREVIATIONS: Final = frozenset({"usw", "etc", "usf", "u.s.w", 
 # Ambiguous with first names: an abbreviation only before a number ("5. Jan. 2024").
 _ABBREVIATION_BEFORE_DIGIT: Final = frozenset({"jan"})
 
+# Capitalised words that start a sentence but never follow an ordinal: "… um 3. Danach …"
+# ends a sentence after "3.", "am 3. Mai" does not.
+SENTENCE_STARTERS: Final = _words(
+    """
+    Der Die Das Den Dem Des Ein Eine Einen Einem Er Sie Es Wir Ich Ihr Man Doch Aber Und
+    Auch Dann Danach Damit Dabei Dazu Daher Deshalb Trotzdem So Im Am Zum Zur Bei Mit Nach
+    Seit In An Auf Laut Zudem Außerdem Dies Diese Dieser Dieses Was Wie Wer Wo Warum Wann
+    Nun Jetzt Heute Gestern Bis Vor Für Als Wenn Weil Ob Obwohl Während Zuvor Zuletzt
+    Insgesamt Allerdings Jedoch Hier Dort Da Denn Noch Schon Bereits Viele Alle Keine Kein
+    Unter Von Aus Um Gegen Ohne Durch Seine Ihre Unsere Jeder Jede Jedes Welche Nicht Nur
+    Immer Oft Sogar Vielmehr Ebenfalls Gleichzeitig Inzwischen Mittlerweile Demnach Somit
+    Also Zunächst Anschließend Später Damals Dagegen Hingegen Denn Sonst Trotz Wegen
+    """
+)
+
 _CONJUNCTIONS: Final = _words(
     """
     und oder aber sondern denn weil dass da doch jedoch sowie sowohl während obwohl obgleich
@@ -163,7 +178,7 @@ def _ends_sentence(token: str, nxt: str | None) -> bool:
     stem = word[:-1]
     if stem.isdigit():
         # "im Jahr 2021. Danach" ends a sentence; "am 24. November" does not.
-        return bool(_YEAR_RE.fullmatch(stem))
+        return bool(_YEAR_RE.fullmatch(stem)) or _strip_openers(nxt) in SENTENCE_STARTERS
     if stem.lower() in _SENTENCE_FINAL_ABBREVIATIONS:
         return True
     return not _is_bare(token, nxt)

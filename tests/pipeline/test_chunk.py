@@ -55,6 +55,7 @@ BARE_END = re.compile(
         ("Wirklich?! Ja. Nein!", ["Wirklich?!", "Ja.", "Nein!"]),
         ("Und dann… kam er. Und dann... Nichts.", ["Und dann… kam er.", "Und dann...", "Nichts."]),
         ("Im Jahr 2021. Danach kam 2022.", ["Im Jahr 2021.", "Danach kam 2022."]),
+        ("Der Index stieg um 3. Danach fiel er.", ["Der Index stieg um 3.", "Danach fiel er."]),
         ("Äpfel usw. Die Preise stiegen.", ["Äpfel usw.", "Die Preise stiegen."]),
         (
             "Karl V. regierte. Benedikt XVI. trat zurück.",

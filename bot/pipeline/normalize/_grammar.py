@@ -1,0 +1,284 @@
+"""Just enough German grammar to inflect numbers: noun gender, case and adjective endings.
+
+An ordinal is an adjective ("am 24. November" → "vierundzwanzigsten"), and "1" before a noun
+is an article ("1 Mitarbeiter" → "einen Mitarbeiter"). Both need the gender of the noun that
+follows and the case that the words before imply. This is a heuristic reading of the few
+words around the number, not a parser: it covers what news text does most of the time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, Literal
+
+Gender = Literal["m", "f", "n"]
+Case = Literal["nom", "acc", "dat"]
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The whitespace-separated words of a literal, as a set."""
+    return frozenset(text.split())
+
+
+def _genders(**groups: str) -> dict[str, Gender]:
+    out: dict[str, Gender] = {}
+    for gender, words in groups.items():
+        for word in words.split():
+            out[word] = gender  # type: ignore[assignment]
+    return out
+
+
+MONTHS: Final = (
+    "Januar", "Februar", "März", "April", "Mai", "Juni",
+    "Juli", "August", "September", "Oktober", "November", "Dezember",
+)  # fmt: skip
+MONTH_SET: Final = frozenset(MONTHS) | {"Jänner"}
+WEEKDAYS: Final = word_set("Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonnabend Sonntag")
+
+# Nouns (lowercase) and compound heads; a compound takes the gender of its last part.
+GENDERS: Final = _genders(
+    m=(
+        "januar februar märz april mai juni juli august september oktober november dezember "
+        "jänner montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag tag "
+        "monat meter kilometer zentimeter millimeter mikrometer nanometer liter milliliter "
+        "hektoliter hektar euro cent dollar franken rappen yen rubel yuan real peso grad "
+        "platz rang punkt prozentpunkt sieg satz stock teil abschnitt absatz artikel "
+        "paragraf paragraph band versuch anlauf durchgang wahlgang weltkrieg preis advent "
+        "geburtstag jahrestag todestag spieltag mitarbeiter mensch mann einwohner besucher "
+        "wagen fall sitz antrag vertrag entwurf plan vorschlag tweet post film song titel "
+        "pokal lauf gang akt gipfel kongress senat bundestag landtag parteitag verein club "
+        "klub fc sv fsv tsv vfb vfl sc bvb schritt weg grund morgen abend test schuss "
+        "patient schüler student soldat polizist kunde kollege bürger nutzer leser wähler "
+        "zuschauer fan spieler trainer minister präsident kanzler richter arzt autor "
+        "lehrer sportler politiker experte journalist könig kaiser papst fuß zoll knoten "
+        "quadratmeter kubikmeter quadratkilometer kubikzentimeter quadratzentimeter "
+        "rekord termin monatsanfang jahresbeginn anfang beginn bezirk kreis ort staat "
+        "konzern betrieb markt händler hersteller anbieter dienst job posten kandidat "
+        "sender kanal beitrag brief bericht kommentar hinweis fehler schaden verlust "
+        "gewinn umsatz kurs wert index dax anteil zins zuschlag rabatt betrag lohn "
+        "haushalt etat kredit fonds euro-raum tatverdächtige verdächtige angeklagte "
+        "mord anschlag angriff unfall brand einsatz streik protest krieg konflikt "
+        "vulkan berg see fluss wald garten park hafen flughafen bahnhof zug bus lkw pkw"
+    ),
+    f=(
+        "stunde minute sekunde millisekunde woche nacht uhr million milliarde billion "
+        "tonne meile kilowattstunde megawattstunde gigawattstunde terawattstunde kalorie "
+        "kilokalorie liga bundesliga runde etage klasse auflage ausgabe staffel folge "
+        "halbzeit minute stelle amtszeit sitzung lesung republik mannschaft armee division "
+        "person frau seite zeile nummer hälfte flasche tasse tablette dosis impfung "
+        "infektion welle generation ebene stufe phase kategorie gruppe etappe tour szene "
+        "episode meisterschaft olympiade wahlperiode legislaturperiode kammer instanz "
+        "stadt gemeinde firma partei stimme wahl saison meldung anfrage woche bank "
+        "aktie anleihe quote rate steuer gebühr strafe zahl summe marke grenze frist "
+        "straße autobahn linie strecke route brücke schule universität klinik praxis "
+        "kirche region provinz insel küste fahrt reise tür wohnung familie mutter "
+        "tochter schwester patientin ärztin kundin kollegin bürgerin"
+    ),
+    n=(
+        "jahr jahrzehnt jahrhundert jahrtausend quartal halbjahr quartal semester "
+        "prozent promille gramm kilogramm kilo milligramm pfund mal stück kind tor "
+        "kapitel gesetz gebot buch korps haus auto fahrzeug land unternehmen projekt "
+        "spiel mandat opfer video bild foto wort zeichen ziel drittel viertel dutzend "
+        "paar hundert tausend tier glas album lied konzert festival turnier rennen team "
+        "programm paket watt kilowatt megawatt gigawatt volt byte kilobyte megabyte "
+        "gigabyte terabyte dezibel hertz bar ps mitglied land bundesland dorf viertel "
+        "gebäude zimmer hotel restaurant schiff boot flugzeug modell gerät handy telefon "
+        "system netz netzwerk konto budget ergebnis verfahren urteil gericht amt "
+        "ministerium institut museum theater stadion krankenhaus zentrum gebiet "
+        "wochenende ende datum event update feld level"
+    ),
+)
+# Feminine, neuter and masculine suffixes for nouns not in the table.
+_SUFFIX_GENDERS: Final[tuple[tuple[str, Gender], ...]] = (
+    ("ung", "f"), ("heit", "f"), ("keit", "f"), ("schaft", "f"), ("ion", "f"),
+    ("tät", "f"), ("ik", "f"), ("ie", "f"), ("ei", "f"), ("enz", "f"), ("anz", "f"),
+    ("ur", "f"), ("age", "f"), ("ade", "f"), ("in", "f"), ("chen", "n"), ("lein", "n"),
+    ("ment", "n"), ("tum", "n"), ("um", "n"), ("ma", "n"), ("nis", "n"), ("ling", "m"),
+    ("ismus", "m"), ("or", "m"), ("ant", "m"), ("ent", "m"), ("ist", "m"), ("ich", "m"),
+    ("ig", "m"), ("eur", "m"), ("er", "m"), ("e", "f"),
+)  # fmt: skip
+
+
+def noun_gender(noun: str) -> Gender:
+    """The gender of a noun: the table, then the compound's head, then its suffix."""
+    word = noun.lower().strip(".,;:!?\"'“”„»«()")
+    found = GENDERS.get(word)
+    if found:
+        return found
+    for k in range(1, len(word) - 2):
+        found = GENDERS.get(word[k:])
+        if found:
+            return found
+    for suffix, gender in _SUFFIX_GENDERS:
+        if word.endswith(suffix):
+            return gender
+    return "m"
+
+
+# Determiners after which an adjective takes the weak ending "-en" whatever follows.
+_DET_EN: Final = word_set(
+    "dem den des am im zum zur vom beim diesem diesen jenem jenen jedem jeden einem einen "
+    "einer eines keinem keinen keiner keines meinem meinen meiner meines deinem deinen "
+    "seinem seinen seiner seines ihrem ihren ihrer ihres unserem unseren unserer unseres "
+    "eurem euren allen beiden welchem welchen"
+)
+# Determiners after which the ending is "-e" (nominative or accusative singular).
+_DET_E: Final = word_set(
+    "die das diese dieses jede jedes jene jenes welche welches ins ans aufs fürs übers ums "
+    "durchs eine keine meine deine seine ihre unsere eure"
+)
+# "der" and "dieser" are nominative masculine, or dative/genitive feminine after a
+# preposition or a noun ("in der 2. Liga", "Sieger der 3. Runde").
+_DET_DER: Final = word_set("der dieser jener jeder welcher")
+# "ein", "kein", "mein"…: mixed declension, the ending shows the gender.
+_DET_MIXED: Final = word_set("ein kein mein dein sein ihr unser euer")
+
+PREPOSITIONS_DAT: Final = word_set(
+    "mit von bei aus nach seit zu gegenüber vor in an unter hinter neben zwischen binnen "
+    "nahe entgegen samt ab"
+)
+PREPOSITIONS_ACC: Final = word_set("für durch gegen ohne um auf wider")
+PREPOSITIONS: Final = (
+    PREPOSITIONS_DAT
+    | PREPOSITIONS_ACC
+    | word_set("über bis während wegen trotz innerhalb außerhalb statt laut dank per pro")
+)
+# Verbs that take a direct object: "hat 1 Mitarbeiter" → "einen".
+_ACCUSATIVE_VERBS: Final = word_set(
+    "hat habe haben hatte hatten hätte gibt gab geben kostet kosten kostete kosteten "
+    "beschäftigt beschäftigte beschäftigen sucht suchte suchen braucht brauchte brauchen "
+    "erhält erhielt erhalten bekommt bekam bekommen zahlt zahlte zahlen verdient verdiente "
+    "gewinnt gewann gewonnen verliert verlor verloren erzielt erzielte erzielten holt holte "
+    "investiert investierte spendet spendete kauft kaufte verkauft verkaufte plant plante "
+    "fordert forderte bietet bot umfasst umfasste meldet meldete schoss schießt verzeichnet "
+    "verzeichnete registriert registrierte nennt nannte zählt zählte"
+)
+# Words between the determiner/verb and the number that do not change the case.
+_SKIPPABLE: Final = word_set(
+    "nur rund etwa knapp ca. circa zirka mehr weniger als fast mindestens höchstens genau "
+    "lediglich gerade noch immerhin insgesamt exakt nahezu beinahe gut über bis schon "
+    "bereits ganze"
+)
+_TOKEN_RE: Final = re.compile(r"\S+")
+_STRIP: Final = ".,;:!?\"'“”„»«()[]"
+
+
+def previous_words(text: str, pos: int, count: int = 4) -> list[str]:
+    """The last `count` whitespace-separated tokens before `pos`, nearest last."""
+    window = text[max(0, pos - 80) : pos]
+    tokens = _TOKEN_RE.findall(window)
+    if pos - 80 > 0 and tokens and not window[:1].isspace():
+        tokens = tokens[1:]  # the first token may be cut off
+    return tokens[-count:]
+
+
+def next_word(text: str, pos: int) -> str:
+    """The next whitespace-separated token at or after `pos` (empty at the end)."""
+    match = _TOKEN_RE.search(text, pos, pos + 80)
+    return match.group(0) if match else ""
+
+
+def _clean(token: str) -> str:
+    return token.strip(_STRIP).lower()
+
+
+def _is_ordinal_token(token: str) -> bool:
+    return bool(re.fullmatch(r"\(?\d{1,3}\.", token))
+
+
+def looks_plural(noun: str | None) -> bool:
+    """Whether a noun after "die" is plural: "-en" and "-innen" nouns mostly are."""
+    if not noun:
+        return False
+    word = noun.lower()
+    return word.endswith("en") and GENDERS.get(word) is None and not word.endswith("ion")
+
+
+def ending_after(prev: list[str], gender: Gender | None, *, plural: bool = False) -> str:
+    """The adjective ending ("e", "en", "er", "es") after the given preceding tokens."""
+    tokens = list(prev)
+    # "vom 3. bis 5. Mai", "der 3. und 4. Platz": the second ordinal shares the first's context.
+    if (
+        len(tokens) >= 2
+        and _clean(tokens[-1]) in {"bis", "und", "oder", "sowie", "bzw.", "–", "-"}
+        and _is_ordinal_token(tokens[-2])
+    ):
+        if _clean(tokens[-1]) == "bis" and not any(
+            _clean(t) in _DET_EN | _DET_E | _DET_DER | PREPOSITIONS for t in tokens[:-2]
+        ):
+            return "en"
+        tokens = tokens[:-2]
+    if not tokens:
+        return _strong(gender)
+    last = tokens[-1]
+    word = _clean(last)
+    # "am Montag, 24. November": an apposition to the weekday shares its case.
+    if last.endswith(",") and last[:-1] in WEEKDAYS and len(tokens) >= 2:
+        before = _clean(tokens[-2])
+        if before in _DET_EN or before in PREPOSITIONS:
+            return "en"
+        return _strong(gender)
+    if last[-1:] in ',;:("„“»«' or last.endswith("..."):
+        return _strong(gender)
+    if word in _DET_EN:
+        return "en"
+    if word in _DET_E:
+        return "en" if plural else "e"
+    if word in _DET_DER:
+        if len(tokens) >= 2:
+            before = tokens[-2]
+            if _clean(before) in PREPOSITIONS:
+                return "en"
+            if before[:1].isupper() and before[-1:].isalpha() and last[:1].islower():
+                return "en"  # genitive after a noun: "Sieger der 3. Runde"
+        return "e"
+    if word in _DET_MIXED:
+        return {"m": "er", "n": "es"}.get(gender or "m", "e")
+    if word in PREPOSITIONS:
+        return "en"
+    return _strong(gender)
+
+
+def _strong(gender: Gender | None) -> str:
+    """Ending without a determiner, nominative: "dritter Platz", "dritte Liga", "drittes Mal"."""
+    return {"m": "er", "f": "e", "n": "es"}.get(gender or "m", "er")
+
+
+def case_before(prev: list[str]) -> Case:
+    """The case a number phrase takes from the preposition or verb before it."""
+    for token in reversed(prev):
+        word = _clean(token)
+        if token[-1:] in ',;:("„“»«' and word not in _SKIPPABLE:
+            return "nom"
+        if word in _SKIPPABLE:
+            if word == "bis":
+                continue
+            continue
+        if word in PREPOSITIONS_DAT:
+            return "dat"
+        if word in PREPOSITIONS_ACC or word in _ACCUSATIVE_VERBS:
+            return "acc"
+        if word in {"es"} and len(prev) >= 2:
+            continue
+        return "nom"
+    return "nom"
+
+
+_ONE: Final[dict[tuple[Gender, Case], str]] = {
+    ("m", "nom"): "ein",
+    ("m", "acc"): "einen",
+    ("m", "dat"): "einem",
+    ("f", "nom"): "eine",
+    ("f", "acc"): "eine",
+    ("f", "dat"): "einer",
+    ("n", "nom"): "ein",
+    ("n", "acc"): "ein",
+    ("n", "dat"): "einem",
+}
+
+
+def one_before(noun: str, prev: list[str]) -> str:
+    """ "1" as an article before a noun: "ein", "eine", "einen", "einem" or "einer"."""
+    if noun.lower().strip(_STRIP) == "uhr":
+        return "ein"
+    return _ONE[(noun_gender(noun), case_before(prev))]
