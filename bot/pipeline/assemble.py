@@ -60,10 +60,14 @@ MP3_BITRATE: Final = 40_000
 OPUS_SAMPLE_RATE: Final = 48000
 OPUS_BITRATE: Final = 24_000
 OPUS_COMPRESSION_LEVEL: Final = 5
-# Opus is VBR and Ogg adds page headers: planned part sizes assume this much over the bitrate.
-OGG_SIZE_FACTOR: Final = 1.15
-# Room left in each part for the ID3 tag (title, URL, chapters) when splitting.
-TAG_RESERVE_BYTES: Final = 32 * 1024
+# Opus is VBR and Ogg adds page headers (~1 %): parts are planned at this much over the
+# nominal bitrate; a part that still comes out too big is re-planned from the measured rate.
+OGG_SIZE_FACTOR: Final = 1.05
+# Room kept free in each part for its tags when splitting: a bound on ID3v2.3 sizes (UTF-16
+# text: 2 bytes a character plus frame headers), generous so the plan holds without a retry.
+TAG_BASE_BYTES: Final = 512
+TAG_BYTES_PER_CHAR: Final = 4
+TAG_BYTES_PER_CHAPTER: Final = 128
 
 # --- trimming ------------------------------------------------------------------------------
 # PCM below -46 dBFS counts as silence: engine padding is digital zero or dither, while the
@@ -184,6 +188,19 @@ def _part_chapters(
     else:
         inside[0] = (inside[0][0], 0.0)
     return inside
+
+
+def _tag_reserve(tags: AudioTags | None, chapter_names: Sequence[str]) -> int:
+    """An upper bound on the tag bytes one part can carry."""
+    if tags is None:
+        return 0
+    texts = [
+        tags.title, "(Teil 99/99)", tags.artist, tags.album, str(tags.date or ""), tags.url,
+        tags.url, "99/99", tags.title, *(name for name, _ in tags.chapters),
+    ]  # fmt: skip
+    chars = sum(len(text or "") for text in texts) + sum(len(name) for name in chapter_names)
+    chapters = len(chapter_names) + len(tags.chapters) + 1
+    return TAG_BASE_BYTES + TAG_BYTES_PER_CHAR * chars + TAG_BYTES_PER_CHAPTER * chapters
 
 
 def _part_paths(out_path: Path, count: int) -> list[Path]:
@@ -701,7 +718,7 @@ def _write_frames(
             [timeline.unit_bytes(i) for i in range(len(units))],
             [0] + [unit.pause_after_ms for unit in units[:-1]],
             [bool(unit.chapter) for unit in units],
-            max_part_bytes - TAG_RESERVE_BYTES - header,
+            max_part_bytes - _tag_reserve(tags, [u.chapter for u in units if u.chapter]) - header,
         )
     parts = [timeline.part(a, b) for a, b in ranges]
     chapters, per_part = _chapters_per_part(parts, tags, 1.0)
@@ -744,7 +761,8 @@ async def _write_encoded(
     units = timeline.units
     budget: float | None = None
     if max_part_bytes is not None:
-        budget = (max_part_bytes - TAG_RESERVE_BYTES) * 0.97
+        reserve = _tag_reserve(tags, [u.chapter for u in units if u.chapter])
+        budget = (max_part_bytes - reserve) * 0.97
     per_second = _encoded_bytes_per_second(fmt, mp3_bitrate)
     for _attempt in range(4):
         ranges = [(0, len(units))]

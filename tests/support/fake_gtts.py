@@ -35,10 +35,12 @@ MAX_SPEECH_SECONDS = 8.0  # 100 characters at 65 ms plus headroom
 _COMPACT = (",", ":")  # Google sends JSON without spaces; gTTS's regex relies on it
 LEAD_SILENCE_MS = 120
 TRAIL_SILENCE_MS = 250
-SUPPORTED_LANGS = frozenset(
-    "af ar bg bn bs ca cs cy da de el en es et fi fr gu hi hr hu id is it ja jw km kn ko la lv "
-    "ml mr ms my ne nl no pl pt ro ru si sk sq sr su sv sw ta te th tl tr uk ur vi zh".split()
-)  # fmt: skip
+SUPPORTED_LANGS = frozenset({
+    "af", "ar", "bg", "bn", "bs", "ca", "cs", "cy", "da", "de", "el", "en", "es", "et", "fi",
+    "fr", "gu", "hi", "hr", "hu", "id", "is", "it", "ja", "jw", "km", "kn", "ko", "la", "lv",
+    "ml", "mr", "ms", "my", "ne", "nl", "no", "pl", "pt", "ro", "ru", "si", "sk", "sq", "sr",
+    "su", "sv", "sw", "ta", "te", "th", "tl", "tr", "uk", "ur", "vi", "zh",
+})  # fmt: skip
 
 
 def speech_seconds(text: str) -> float:
@@ -186,7 +188,9 @@ class FakeGTTS:
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
