@@ -31,7 +31,7 @@ def _configure_logging(settings: Settings, verbose: bool, quiet: bool) -> None:
     """Configure logging once; the CLI's one-shot commands stay quiet unless asked."""
     level = logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO)
     if quiet and not verbose:
-        level = max(level, logging.WARNING)
+        level = max(level, logging.ERROR)
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -55,8 +55,12 @@ def _message(error: HoerclubError, language: str = "de") -> str:
 
 def _fail(error: HoerclubError) -> int:
     logger.info("failed: %s (%s)", error.key, error.detail)
+    if isinstance(error, UsageError):
+        print(f"hoerclub: {error.detail}", file=sys.stderr)  # the bot's wording speaks of /hilfe
+        return error.exit_code
     detail = f" ({error.detail})" if error.detail and error.detail != error.key else ""
-    print(f"hoerclub: {_message(error)}{detail}", file=sys.stderr)
+    message = re.sub(r"^\W+", "", _message(error))  # the bot's emoji prefix is noise on a terminal
+    print(f"hoerclub: {message}{detail}", file=sys.stderr)
     return error.exit_code
 
 
