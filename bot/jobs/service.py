@@ -791,8 +791,8 @@ class JobService:
             jobs = JobRepository(session)
             dead = [owner for owner in await jobs.lease_owners() if self._owner_dead(owner)]
             for row in await jobs.stale(now=now, dead_owners=dead):
-                if row.lease_owner == self._owner:
-                    continue  # ours and alive: the heartbeat was merely late
+                if row.lease_owner == self._owner and row.id in self._active:
+                    continue  # still running here: the heartbeat was merely late
                 if row.state == "delivering" or row.attempts >= self._max_attempts:
                     interrupted.append((_job_from_row(row), row.lease_owner))
                     continue

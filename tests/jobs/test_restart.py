@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.jobs import DELIVERY_INTERRUPTED_KEY, JobContext, JobOutcome
+from bot.jobs import DELIVERY_INTERRUPTED_KEY, JobContext, JobOutcome, JobService
 from bot.storage.db import Database
 from bot.storage.repositories import JobRepository
 from tests.jobs.support import Recorder, all_final, service, url_request, wait_until
@@ -161,3 +161,42 @@ async def test_a_live_foreign_lease_is_respected_until_it_expires(db: Database) 
         now[0] += 31  # the foreign lease expired: the sweeper hands the job back
         await wait_until(lambda: all_final(svc, [job_id]), what="the taken-over job")
     assert started == [job_id]
+
+
+async def test_an_orphaned_lease_of_this_process_is_taken_back(db: Database) -> None:
+    """A row leased by this pool but no longer worked on (lost bookkeeping) is not stuck."""
+    release = asyncio.Event()
+    delivered: list[int] = []
+
+    async def handler(ctx: JobContext) -> JobOutcome:
+        if ctx.job.request.source.endswith("/4"):
+            await release.wait()  # keeps the only worker busy
+        delivered.append(ctx.job.id)
+        return JobOutcome()
+
+    async with service(db, workers=1, poll_seconds=0.05, sweep_seconds=0.05) as svc:
+        await svc.start(handler)
+        busy = (await svc.submit(url_request(4, 4))).job_id
+        await wait_until(lambda: _state_is(svc, busy, "running"), what="the busy job")
+        # Pretend a worker of ours claimed this job, then lost track of it.
+        orphan = (await svc.submit(url_request(5, 5))).job_id
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+        async with db.session() as session:
+            assert await JobRepository(session).transition(
+                orphan,
+                from_states=("queued",),
+                owner=None,
+                check_owner=False,
+                now=past,
+                state="running",
+                lease_owner=svc.owner,
+                lease_until=past,
+            )
+        release.set()
+        await wait_until(lambda: all_final(svc, [busy, orphan]), what="both jobs")
+    assert delivered == [busy, orphan]
+
+
+async def _state_is(svc: JobService, job_id: int, state: str) -> bool:
+    job = await svc.get_job(job_id)
+    return job is not None and job.state == state
