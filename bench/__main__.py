@@ -16,7 +16,7 @@ def main() -> int:
         try:
             module = importlib.import_module(f"bench.{name}")
             result = module.main()
-        except Exception as exc:  # noqa: BLE001 — one broken benchmark must not hide the others
+        except Exception as exc:
             print(f"bench.{name} failed: {exc!r}", flush=True)
             failed.append(name)
             continue

@@ -48,7 +48,7 @@ def _message(error: HoerclubError, language: str = "de") -> str:
         from bot.locales import translate  # noqa: PLC0415 — optional until the locales land
 
         text = translate(error.key, language, **{k: str(v) for k, v in error.params.items()})
-    except Exception:  # noqa: BLE001 — a missing key must never hide the error itself
+    except Exception:
         text = error.key
     return text
 
@@ -64,10 +64,23 @@ def _fail(error: HoerclubError) -> int:
     return error.exit_code
 
 
+_UMLAUTS: dict[int, str] = {
+    ord(k): v
+    for k, v in {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "ß": "ss",
+    }.items()
+}
+
+
 def safe_filename(title: str, suffix: str) -> str:
     """A file name from a title: ASCII letters, digits and dashes only, at most 80 characters."""
-    text = title.translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe",
-                                          "Ü": "Ue", "ß": "ss"}))
+    text = title.translate(_UMLAUTS)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80].rstrip("-")
     return f"{text or 'artikel'}.{suffix}"
@@ -191,7 +204,9 @@ async def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
             except HoerclubError as exc:
                 worst = max(worst, exc.exit_code)
                 if args.json:
-                    print(json.dumps({"source": source, "error": _message(exc)}, ensure_ascii=False))
+                    print(
+                        json.dumps({"source": source, "error": _message(exc)}, ensure_ascii=False)
+                    )
                 else:
                     _fail(exc)
                 continue
@@ -280,7 +295,7 @@ def _cmd_check(settings: Settings) -> int:
         clip = asyncio.run(engine.synthesize("Hallo, hier ist der Hörclub.", "de"))
         print(f"espeak:   ok ({len(clip.data)} Bytes Testaudio, {clip.sample_rate} Hz)")
         asyncio.run(engine.aclose())
-    except Exception as exc:  # noqa: BLE001 — check reports every failure as text
+    except Exception as exc:
         ok = False
         print(f"espeak:   FEHLER ({exc})")
     print(f"Engine:   {settings.tts_engine}   gTTS-Endpunkt: {settings.gtts_endpoint}")
@@ -298,7 +313,7 @@ def _cmd_bot(settings: Settings) -> int:
         raise UsageError("TELEGRAM_BOT_TOKEN is not set")
     from bot.app import run_bot  # noqa: PLC0415
 
-    return run_bot(settings)
+    return int(run_bot(settings))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 GTTS_DEFAULT_ENDPOINT = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
 TELEGRAM_DEFAULT_BASE_URL = "https://api.telegram.org/bot"

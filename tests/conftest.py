@@ -20,7 +20,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOERCLUB_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HOERCLUB_FETCH_ALLOW_NETWORKS", "127.0.0.0/8")
-    yield
+    return
 
 
 @pytest.fixture

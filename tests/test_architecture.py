@@ -1,4 +1,4 @@
-"""Imports go one way: telegram → jobs/feeds → pipeline → tts/storage; leaves import nothing of ours."""
+"""Imports go one way (telegram → jobs/feeds → pipeline → tts/storage); leaves import none."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize(("module", "path"), _modules(), ids=lambda v: str(v))
+@pytest.mark.parametrize(("module", "path"), _modules(), ids=str)
 def test_imports_respect_the_layers(module: str, path: Path) -> None:
     imported = _imports(path)
     for layer, forbidden in FORBIDDEN.items():

@@ -17,8 +17,9 @@ PAGES = Path(__file__).parent / "data" / "pages"
 SAMPLE = PAGES / "clubhouse-musk.html"
 
 
-def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot …` in a fresh process with the test's environment."""
     full_env = dict(os.environ) | (env or {})
     return subprocess.run(
@@ -52,13 +53,15 @@ def test_dry_run_json_contract() -> None:
     # The host intro comes first; the article's numbers are spoken, not written.
     assert "Hörclub" in spoken[0]
     joined = " ".join(spoken)
-    assert "2020" not in joined and "zweitausendzwanzig" in joined
+    assert "2020" not in joined
+    assert "zweitausendzwanzig" in joined
 
 
 def test_dry_run_without_json_is_human_readable() -> None:
     result = run_cli("read", str(SAMPLE), "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert "Titel:" in result.stdout and "Digital Life Magazin" in result.stdout
+    assert "Titel:" in result.stdout
+    assert "Digital Life Magazin" in result.stdout
 
 
 def test_read_text_from_stdin_with_espeak(tmp_path: Path) -> None:
@@ -75,8 +78,17 @@ def test_read_url_from_local_server_ogg(tmp_path: Path) -> None:
     with ArticleServer() as server:
         url = server.url("/regional-bahn.html")
         out = tmp_path / "bahn.ogg"
-        result = run_cli("read", url, "-o", str(out), "--engine", "espeak", "--format", "ogg",
-                         env={"HOERCLUB_FETCH_ALLOW_NETWORKS": "127.0.0.0/8"})
+        result = run_cli(
+            "read",
+            url,
+            "-o",
+            str(out),
+            "--engine",
+            "espeak",
+            "--format",
+            "ogg",
+            env={"HOERCLUB_FETCH_ALLOW_NETWORKS": "127.0.0.0/8"},
+        )
     assert result.returncode == 0, result.stderr
     info = probe(out)
     assert info["codec"] == "opus"
@@ -118,10 +130,17 @@ def test_exit_codes_and_one_clear_line(args: tuple[str, ...], code: int) -> None
 def test_synthesis_failure_is_exit_5(tmp_path: Path) -> None:
     # A gTTS endpoint that refuses connections, fallback off: the engine fails after retries.
     result = run_cli(
-        "read", str(PAGES / "regional-bahn.html"), "-o", str(tmp_path / "x.mp3"),
-        "--engine", "gtts",
-        env={"HOERCLUB_GTTS_ENDPOINT": "http://127.0.0.1:9/batchexecute",
-             "HOERCLUB_GTTS_RETRIES": "1", "HOERCLUB_TTS_FALLBACK": "false"},
+        "read",
+        str(PAGES / "regional-bahn.html"),
+        "-o",
+        str(tmp_path / "x.mp3"),
+        "--engine",
+        "gtts",
+        env={
+            "HOERCLUB_GTTS_ENDPOINT": "http://127.0.0.1:9/batchexecute",
+            "HOERCLUB_GTTS_RETRIES": "1",
+            "HOERCLUB_TTS_FALLBACK": "false",
+        },
     )
     assert result.returncode == 5, result.stderr
     assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
@@ -160,4 +179,5 @@ def test_demo_writes_artikel_mp3() -> None:
 def test_check_reports_the_installation() -> None:
     result = run_cli("check")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "ffmpeg:" in result.stdout and "espeak:   ok" in result.stdout
+    assert "ffmpeg:" in result.stdout
+    assert "espeak:   ok" in result.stdout

@@ -37,7 +37,8 @@ _BOILERPLATE_BLOCK: Final = [
         r"zum thema|weiterlesen|jetzt lesen|hier weiterlesen|mehr dazu)\b",
         r"\b(folge|folgt|folgen sie) (uns|unserem|unserer)\b",
         r"^(du willst|sie wollen|willst du) (mehr|keine)\b",
-        r"\b(newsletter|whatsapp-kanal|whatsapp kanal|telegram-kanal|google news|push-nachrichten)\b"
+        r"\b(newsletter|whatsapp-kanal|whatsapp kanal|telegram-kanal|google news|"
+        r"push-nachrichten)\b"
         r".*\b(abonnieren|anmelden|folgen|bestellen|erhalten|registrieren|abonniere)\b",
         r"^(jetzt |hier )?(kostenlos )?(den |unseren )?newsletter\b",
         r"^(fehler gefunden|haben sie einen fehler gefunden)\b",
@@ -134,11 +135,11 @@ def _looks_like_lead(description: str) -> bool:
         return False
     if re.search(r"\b(hier|jetzt|klicken|alle infos|lesen sie)\b", d, _I) and _words(d) < 20:
         return False
-    return d[-1] in ".!?“\"»"
+    return d[-1] in '.!?“"»'
 
 
 def clean_article(article: Article) -> Article:
-    """Drop boilerplate and duplicates, restore the lead; raise NoArticleError when nothing is left."""
+    """Drop boilerplate and duplicates, restore the lead; NoArticleError when too little is left."""
     kept: list[Block] = []
     seen: list[str] = []
     title = article.title
@@ -162,9 +163,14 @@ def clean_article(article: Article) -> Article:
 
     lead = article.lead
     body_text = " ".join(block.text for block in kept)
-    if lead is None and article.description and _looks_like_lead(article.description):
-        if not _contains(body_text, article.description):
-            lead = article.description
+    description = article.description
+    if (
+        lead is None
+        and description
+        and _looks_like_lead(description)
+        and not _contains(body_text, description)
+    ):
+        lead = description
     if lead and kept and _similar(kept[0].text, lead):
         kept.pop(0)  # the body starts with the teaser: keep it once, as the lead
 

@@ -9,6 +9,7 @@ import re
 from typing import Any, Final
 
 import trafilatura
+from trafilatura.settings import Document
 from lxml import etree
 from lxml import html as lxml_html
 
@@ -181,7 +182,7 @@ def extract_html(html: str, url: str | None = None) -> Article:
         with_metadata=True,
         prune_xpath=PRUNE_XPATH,
     )
-    if document is None or getattr(document, "body", None) is None:
+    if not isinstance(document, Document) or document.body is None:
         raise NoArticleError("trafilatura found no main content")
     link_share = _link_share(document.body)
     if link_share > MAX_LINK_SHARE:

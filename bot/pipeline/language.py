@@ -1,4 +1,4 @@
-"""Which language an article is in: py3langid on the text, the page's declaration as a tie-breaker."""
+"""Which language an article is in: py3langid on the text, the page's declaration breaks ties."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -28,7 +28,7 @@ class Page:
         return self.content.decode(self.charset or "utf-8", errors="replace")
 
 
-class BlockKind(str, Enum):
+class BlockKind(StrEnum):
     """What a block of article text is, which decides how it is read."""
 
     HEADING = "heading"

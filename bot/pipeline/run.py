@@ -141,10 +141,11 @@ class Pipeline:
             raise BadSchemeError("not an http(s) link", url=source)
         if scheme and len(scheme) > 1:  # "C:" on Windows is a drive, not a scheme
             raise BadSchemeError(f"unsupported scheme {scheme!r}", url=source)
-        path = Path(source).expanduser()
-        if not path.is_file():
-            raise UsageError(f"no such file: {source}")
-        data = await asyncio.to_thread(path.read_bytes)
+        path = Path(source)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except OSError as exc:
+            raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from exc
         if path.suffix.lower() in (".html", ".htm", ".xhtml"):
             return await self.load_html(data.decode("utf-8", errors="replace"), url=None)
         if path.suffix.lower() in (".txt", ".text", ".md", ""):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from bot.pipeline.models import Article, BlockKind, Script, Segment
+from bot.pipeline.models import Article, Block, BlockKind, Role, Script, Segment
 
 # Pauses chosen by ear against gTTS and espeak output: a sentence gap inside a paragraph is
 # the chunker's (about 250 ms); these mark structure the listener cannot see.
@@ -87,10 +87,12 @@ def build_script(article: Article, *, intro: bool = True, truncated: bool = Fals
         if block.kind is BlockKind.HEADING:
             segments.append(Segment("reader", block.text, AFTER_HEADING_PAUSE_MS, block.text))
             continue
-        pause = BEFORE_HEADING_PAUSE_MS if nxt and nxt.kind is BlockKind.HEADING else (
-            PARAGRAPH_PAUSE_MS
+        pause = (
+            BEFORE_HEADING_PAUSE_MS
+            if nxt and nxt.kind is BlockKind.HEADING
+            else (PARAGRAPH_PAUSE_MS)
         )
-        role = "quote" if block.kind is BlockKind.QUOTE else "reader"
+        role: Role = "quote" if block.kind is BlockKind.QUOTE else "reader"
         segments.append(Segment(role, block.text, pause))
     outro = _outro(article, truncated) if intro else None
     if outro:
@@ -100,7 +102,7 @@ def build_script(article: Article, *, intro: bool = True, truncated: bool = Fals
 
 def truncate_article(article: Article, max_words: int) -> Article:
     """The first `max_words` words of the article, cut at a block boundary where possible."""
-    kept = []
+    kept: list[Block] = []
     total = len(article.title.split()) + len((article.lead or "").split())
     for block in article.blocks:
         words = len(block.text.split())
