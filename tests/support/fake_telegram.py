@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 import logging
 import re
@@ -458,7 +457,6 @@ class FakeTelegram(BotApiState):
         method = self._methods.get(name.lower(), name)
         values: JSONDict = {}
         files: dict[str, UploadedFile] = {}
-        result: Any = None
         try:
             await self._read_params(request, values, files)
             if name.lower() not in self._methods:
@@ -470,27 +468,12 @@ class FakeTelegram(BotApiState):
                 raise failure
             values = decode_params(values)
             if method == "getUpdates":
-                result = await self._get_updates(values)
+                updates = await self._get_updates(values)
+                status, body = self.record_outcome(method, values, files, result=updates)
             else:
-                result = self.call_method(method, values, files)
-            if not self.keep_uploads:
-                files = {k: dataclasses.replace(f, data=b"") for k, f in files.items()}
-            status, body = 200, {"ok": True, "result": result}
+                status, body = self.run_method(method, values, files)
         except ApiError as error:
-            status, body = error.status, error.body()
-        self._record(
-            Call(
-                method=method,
-                params=values,
-                files=files,
-                status=status,
-                result=result,
-                description=body.get("description"),
-                at=time.time(),
-            )
-        )
-        if status != 200:
-            logger.debug("FakeTelegram %s -> %s %s", method, status, body.get("description"))
+            status, body = self.record_outcome(method, values, files, error=error)
         return self._json(body, status)
 
     async def _read_params(

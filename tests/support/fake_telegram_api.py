@@ -983,11 +983,6 @@ class BotApiState:
 
     # --- request handling --------------------------------------------------------------------
 
-    def _record(self, call: Call) -> None:
-        with self._lock:
-            self._calls.append(call)
-        self._changed()
-
     def take_updates(self, values: JSONDict) -> list[JSONDict]:
         """The getUpdates answer for these params right now (confirms by offset)."""
         params = Params(values, {})
@@ -1007,12 +1002,13 @@ class BotApiState:
                     del self._updates[: max(len(self._updates) + offset, 0)]
                 else:
                     self._updates = [u for u in self._updates if u["update_id"] >= offset]
-            ready = [
+            # Telegram does not keep updates of types the bot did not ask for.
+            self._updates = [
                 u
                 for u in self._updates
                 if any(key in self._allowed_updates for key in u if key != "update_id")
             ]
-            return copy.deepcopy(ready[:limit])
+            return copy.deepcopy(self._updates[:limit])
 
     def check_webhook(self) -> None:
         """409 if a webhook is set (getUpdates is refused then)."""
@@ -1020,13 +1016,70 @@ class BotApiState:
             if self._webhook_url:
                 raise ApiError(409, WEBHOOK_CONFLICT)
 
-    def call_method(self, method: str, values: JSONDict, files: Mapping[str, UploadedFile]) -> Any:
-        """Run one (non-getUpdates) method; raises ApiError as Telegram would answer."""
+    def run_method(
+        self, method: str, values: JSONDict, files: Mapping[str, UploadedFile]
+    ) -> tuple[int, JSONDict]:
+        """Run one (non-getUpdates) method and record its Call in one step.
+
+        Returns (HTTP status, JSON body). The change and its Call become visible together,
+        so a test woken by a new message also finds the call that made it.
+        """
         handler = getattr(self, f"_api_{method}")
         with self._lock:
-            result = handler(Params(values, files))
+            try:
+                result = handler(Params(values, files))
+            except ApiError as error:
+                outcome = self._outcome(method, values, files, error=error)
+            else:
+                outcome = self._outcome(method, values, files, result=result)
         self._changed()
-        return result
+        return outcome
+
+    def record_outcome(
+        self,
+        method: str,
+        values: JSONDict,
+        files: Mapping[str, UploadedFile],
+        *,
+        result: Any = None,
+        error: ApiError | None = None,
+    ) -> tuple[int, JSONDict]:
+        """Record a call answered outside run_method (getUpdates, early errors)."""
+        with self._lock:
+            outcome = self._outcome(method, values, files, result=result, error=error)
+        self._changed()
+        return outcome
+
+    def _outcome(
+        self,
+        method: str,
+        values: JSONDict,
+        files: Mapping[str, UploadedFile],
+        *,
+        result: Any = None,
+        error: ApiError | None = None,
+    ) -> tuple[int, JSONDict]:
+        if error is not None:
+            status, body = error.status, error.body()
+            logger.debug("FakeTelegram %s -> %s %s", method, status, error.description)
+        else:
+            status, body = 200, {"ok": True, "result": result}
+        kept = {
+            name: upload if self.keep_uploads else dataclasses.replace(upload, data=b"")
+            for name, upload in files.items()
+        }
+        self._calls.append(
+            Call(
+                method=method,
+                params=values,
+                files=kept,
+                status=status,
+                result=result,
+                description=body.get("description"),
+                at=time.time(),
+            )
+        )
+        return status, body
 
     def file_by_path(self, file_path: str) -> StoredFile | None:
         """The stored file served under /file/bot<token>/<file_path>."""

@@ -241,8 +241,14 @@ async def test_get_updates_honours_offset_limit_and_allowed_updates(
     assert only_callbacks == ()
     # allowed_updates keeps its last value when omitted.
     assert await bot.get_updates(offset=again[-1].update_id + 1) == ()
+    fake.send_text(CHAT, "vier")
     everything = await bot.get_updates(allowed_updates=[])
-    assert [u.message.text for u in everything if u.message] == ["drei"]
+    assert [u.message.text for u in everything if u.message] == ["vier"]  # "drei" was dropped
+    fake.edit_text(CHAT, everything[0].message.message_id, "vier (bearbeitet)")
+    raw = fake.push_update({"my_chat_member": {"chat": {"id": CHAT, "type": "private"}}})
+    latest = await bot.get_updates(offset=everything[-1].update_id + 1)
+    assert [u.edited_message.text for u in latest if u.edited_message] == ["vier (bearbeitet)"]
+    assert latest[-1].update_id == raw["update_id"]
 
 
 async def test_long_poll_waits_for_an_update(fake: FakeTelegram, bot: Bot) -> None:
@@ -383,6 +389,8 @@ async def test_edit_that_changes_nothing_is_not_modified(fake: FakeTelegram, bot
     await bot.edit_message_text("Spreche 50 %", CHAT, status.message_id, reply_markup=keyboard)
     with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("Spreche 50 %", CHAT, status.message_id, reply_markup=keyboard)
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
+        await bot.edit_message_reply_markup(CHAT, status.message_id, reply_markup=keyboard)
     # Omitting reply_markup removes the keyboard, which is a change.
     await bot.edit_message_text("Spreche 50 %", CHAT, status.message_id)
     with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
@@ -556,6 +564,7 @@ async def test_photo_caption_edit_and_get_chat(fake: FakeTelegram, bot: Bot, med
         await bot.edit_message_text("Text", CHAT, photo.message_id)
     chat = await bot.get_chat(CHAT)
     assert (chat.id, chat.type) == (CHAT, "private")
+    assert await bot.close()
 
 
 async def test_flood_limits_per_group_when_enabled() -> None:
