@@ -99,7 +99,18 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA journal_mode")
+            row = cursor.fetchone()
+            if not row or str(row[0]).lower() != "wal":
+                # WAL is a property of the file: set once, it stays.  Two connections opening
+                # a new file at once may both try; the loser gets "locked" without waiting for
+                # the busy timeout, and the winner's switch is all that is needed.
+                try:
+                    cursor.execute("PRAGMA journal_mode = WAL")
+                except Exception as exc:
+                    if "locked" not in str(exc):
+                        raise
+                    logger.debug("another connection is switching the file to WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
