@@ -175,6 +175,9 @@ class FakeGTTS:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: with Nagle's algorithm on, the second
+            # waits for the client's delayed ACK (40 ms on Linux), which Google does not add.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
