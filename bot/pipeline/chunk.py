@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections import deque
 from typing import Final
 
 from bot.pipeline.models import Chunk, Script
@@ -104,16 +104,19 @@ _ROMAN_RE: Final = re.compile(r"(?=[IVXLC]{2,7}\.$)C{0,3}(?:XC|XL|L?X{0,3})(?:IX
 _YEAR_RE: Final = re.compile(r"1[1-9]\d\d|20\d\d|21\d\d")
 _PARAGRAPH_RE: Final = re.compile(r"\n[^\S\n]*\n\s*")
 
-# Quality of a cut after a token; a chunk costs _CHUNK_COST. An extra chunk is only worth
-# it when it buys several markedly better cuts. Tuned on bench/bench_normalize.py's
-# article so that gTTS requests stay within 7 % of ceil(chars / 100) (issue 3: ≤ 10 %).
-_CHUNK_COST: Final = 100.0
+# Quality of a cut after a token; a chunk costs _CHUNK_COST. An extra chunk is only worth it
+# when it buys several markedly better cuts, or keeps a sentence that fits whole. Tuned on
+# bench/bench_normalize.py's 2,000-word article: 1.076 × ceil(chars / 100) gTTS requests
+# (issue 3: ≤ 1.10; the fewest possible there is 1.058), with half the chunks ending a
+# sentence or clause; cost 100 gave 1.20 and sentence ends only a little more often.
+_CHUNK_COST: Final = 300.0
 _Q_SENTENCE: Final = 60.0
 _Q_SEMICOLON: Final = 40.0
 _Q_COMMA: Final = 35.0
 _Q_CONJUNCTION: Final = 20.0
 _Q_WORD: Final = 0.0
 _Q_WEAK: Final = -15.0
+_Q_SPLIT_SHORT_SENTENCE: Final = 250.0  # penalty for cutting a sentence that would fit
 _Q_FORBIDDEN: Final = -10_000.0  # after an ordinal or abbreviation: only when unavoidable
 _Q_HARD: Final = -20_000.0  # inside a word longer than the limit
 
@@ -207,14 +210,6 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-@dataclass(frozen=True)
-class _Piece:
-    """A token of the chunker: a word, or part of a word longer than the limit."""
-
-    text: str
-    glued: bool  # True: joins the previous piece without a space (hard-split word)
-
-
 def _split_long_word(word: str, max_chars: int) -> list[str]:
     """Cut a word longer than the limit, after a hyphen or slash where possible."""
     parts: list[str] = []
@@ -232,71 +227,94 @@ def _split_long_word(word: str, max_chars: int) -> list[str]:
     return parts
 
 
-def _cut_quality(tokens: list[str], i: int, sentence_end: bool) -> float:
-    """Quality of a cut between tokens[i] and tokens[i + 1]."""
-    if sentence_end:
-        return _Q_SENTENCE
-    token = tokens[i]
-    nxt = tokens[i + 1]
-    if _is_bare(token, nxt):
-        return _Q_FORBIDDEN
+def _cut(token: str, nxt: str) -> tuple[float, bool]:
+    """Quality of a cut between two tokens, and whether a sentence ends there."""
+    last = token[-1]
+    if last.isalnum():
+        # The common case, a plain word: no sentence end, no abbreviation.
+        if nxt in _DASHES:
+            return _Q_SEMICOLON, False
+        if nxt.lower() in _CONJUNCTIONS:
+            return _Q_CONJUNCTION, False
+        if token.lower() in _WEAK_ENDINGS or token.isdigit():
+            return _Q_WEAK, False
+        return _Q_WORD, False
+    if _ends_sentence(token, nxt):
+        return _Q_SENTENCE, True
+    if last == "." and _is_bare(token, nxt):
+        return _Q_FORBIDDEN, False
     core = token.rstrip(_CLOSERS)
-    last = core[-1:] if core else ""
-    if last in ";:" or token in _DASHES or nxt in _DASHES:
-        return _Q_SEMICOLON
-    if last == "," or core != token:
-        return _Q_COMMA
+    end = core[-1:] if core else ""
+    if end in ";:" or token in _DASHES or nxt in _DASHES:
+        return _Q_SEMICOLON, False
+    if end == "," or core != token:
+        return _Q_COMMA, False
     if _strip_openers(nxt).lower() in _CONJUNCTIONS:
-        return _Q_CONJUNCTION
-    lowered = _core(token).lower()
-    if lowered in _WEAK_ENDINGS or (lowered.isdigit() and last != "."):
-        return _Q_WEAK
-    return _Q_WORD
+        return _Q_CONJUNCTION, False
+    if _core(token).lower() in _WEAK_ENDINGS:
+        return _Q_WEAK, False
+    return _Q_WORD, False
 
 
 def _chunk_paragraph(tokens: list[str], max_chars: int) -> list[tuple[str, bool]]:
     """Chunks of one paragraph, each with whether it ends a sentence."""
-    pieces: list[_Piece] = []
-    quality: list[float] = []  # quality of a cut after pieces[k]
-    ends: list[bool] = []  # a sentence ends after pieces[k]
+    texts: list[str] = []  # pieces: words, or parts of a word longer than the limit
+    glued: list[bool] = []  # the piece joins the previous one without a space
+    quality: list[float] = []  # quality of a cut after piece k
+    ends: list[bool] = []  # a sentence ends after piece k
     last = len(tokens) - 1
     for i, token in enumerate(tokens):
-        parts = _split_long_word(token, max_chars) if len(token) > max_chars else [token]
-        for k, part in enumerate(parts):
-            pieces.append(_Piece(part, glued=k > 0))
-            if k < len(parts) - 1:
-                quality.append(_Q_HARD)
-                ends.append(False)
+        if len(token) > max_chars:
+            parts = _split_long_word(token, max_chars)
+            for k, part in enumerate(parts):
+                texts.append(part)
+                glued.append(k > 0)
+                if k < len(parts) - 1:
+                    quality.append(_Q_HARD)
+                    ends.append(False)
+        else:
+            texts.append(token)
+            glued.append(False)
         if i == last:
             quality.append(_Q_SENTENCE)
             ends.append(True)
         else:
-            end = _ends_sentence(token, tokens[i + 1])
-            quality.append(_cut_quality(tokens, i, end))
+            q, end = _cut(token, tokens[i + 1])
+            quality.append(q)
             ends.append(end)
 
-    n = len(pieces)
-    # width(j, i) of pieces[j:i] = pos[i] - pos[j] - sep(j); pos counts a separator before
-    # each non-glued piece.
+    n = len(texts)
+    # The width of pieces[j:i] is pos[i] - pos[j] - sep[j]: pos counts a separator before
+    # every piece that is not glued to the one before.
+    seps = [0 if g else 1 for g in glued]
     pos = [0] * (n + 1)
-    for k, piece in enumerate(pieces):
-        pos[k + 1] = pos[k] + len(piece.text) + (0 if piece.glued else 1)
-    seps = [0 if p.glued else 1 for p in pieces]
+    for k in range(n):
+        pos[k + 1] = pos[k] + len(texts[k]) + seps[k]
 
-    inf = float("inf")
-    best = [inf] * (n + 1)
+    # A sentence that fits in one chunk is not cut unless that saves several requests.
+    start = 0
+    for k in range(n):
+        if ends[k]:
+            if pos[k + 1] - pos[start] - seps[start] <= max_chars:
+                for inner in range(start, k):
+                    quality[inner] -= _Q_SPLIT_SHORT_SENTENCE
+            start = k + 1
+
+    # best[i]: cost of cutting pieces[:i]; the cut candidates j of a chunk ending at i form
+    # a window that only moves right, so a monotonic deque gives the minimum in O(n).
+    best = [0.0] * (n + 1)
     back = [0] * (n + 1)
-    best[0] = 0.0
+    window: deque[int] = deque()
     for i in range(1, n + 1):
-        base = inf
-        arg = i - 1
         j = i - 1
-        while j >= 0 and pos[i] - pos[j] - seps[j] <= max_chars:
-            if best[j] < base:
-                base = best[j]
-                arg = j
-            j -= 1
-        best[i] = base + _CHUNK_COST - quality[i - 1]
+        while window and best[window[-1]] >= best[j]:
+            window.pop()
+        window.append(j)
+        limit = pos[i] - max_chars
+        while pos[window[0]] + seps[window[0]] < limit:
+            window.popleft()
+        arg = window[0]
+        best[i] = best[arg] + _CHUNK_COST - quality[i - 1]
         back[i] = arg
 
     bounds: list[int] = []
@@ -309,11 +327,11 @@ def _chunk_paragraph(tokens: list[str], max_chars: int) -> list[tuple[str, bool]
     chunks: list[tuple[str, bool]] = []
     start = 0
     for stop in bounds:
-        out: list[str] = []
-        for k in range(start, stop):
-            if k > start and not pieces[k].glued:
+        out = [texts[start]]
+        for k in range(start + 1, stop):
+            if not glued[k]:
                 out.append(" ")
-            out.append(pieces[k].text)
+            out.append(texts[k])
         chunks.append(("".join(out), ends[stop - 1]))
         start = stop
     return chunks

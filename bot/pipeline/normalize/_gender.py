@@ -88,7 +88,7 @@ def masculine_forms(stem: str) -> tuple[str, str]:
 
 
 _GENDER_RE: Final = re.compile(
-    r"(?<![\w*:_/])([A-ZÄÖÜ][a-zäöüß]+)"
+    r"([A-ZÄÖÜ](?<![\w*:_/][A-ZÄÖÜ])[a-zäöüß]+)"
     r"(?:[*:_·/]-?i|/-i|I|\(i)(nnen|n)\)?([a-zäöüß]*)(?![\w*])"
 )
 _ARTICLE_RE: Final = re.compile(
@@ -112,6 +112,25 @@ def _pair(match: re.Match[str]) -> str:
     return f"{stem}innen und {plural}"
 
 
+_ARTICLE_NOUN_RE: Final = re.compile(
+    r"(?<![\w*])((?i:ein|kein|jede|eine|keine|jeder|der|die))[*:_/](r|e|die|der)"
+    r"\s+([A-ZÄÖÜ][a-zäöüß]+)(?:[*:_·/]-?i|I)n(?![\w*])"
+)
+
+
+def _article_noun(match: re.Match[str]) -> str:
+    first, second, stem = match.groups()
+    full = second if len(second) > 1 else first + second
+    feminine, masculine = (full, first) if full.lower().endswith("e") else (first, full)
+    if feminine.lower() == "der":
+        feminine, masculine = masculine, feminine
+    singular, _ = masculine_forms(stem)
+    joiner = "und" if first.lower().startswith("jede") else "oder"
+    if first[:1].isupper():
+        feminine = feminine[:1].upper() + feminine[1:]
+    return f"{feminine} {stem}in {joiner} {masculine.lower()} {singular}"
+
+
 def _article(match: re.Match[str]) -> str:
     first, second = match.group(1), match.group(2)
     if len(second) <= 1:
@@ -122,9 +141,13 @@ def _article(match: re.Match[str]) -> str:
     return f"{first} oder {second}"
 
 
+_HINT_RE: Final = re.compile(r"[*_·]|[:/]-?in|[a-zäöüß]In|\(in")
+
+
 def expand_gender_forms(text: str) -> str:
     """Read gender-star, colon, underscore, slash and capital-I forms as pair forms."""
-    if not any(c in text for c in "*:_/·I("):
+    if not _HINT_RE.search(text):
         return text
+    text = _ARTICLE_NOUN_RE.sub(_article_noun, text)
     text = _ARTICLE_RE.sub(_article, text)
     return _GENDER_RE.sub(_pair, text)

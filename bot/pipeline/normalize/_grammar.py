@@ -95,7 +95,7 @@ _SUFFIX_GENDERS: Final[tuple[tuple[str, Gender], ...]] = (
     ("ur", "f"), ("age", "f"), ("ade", "f"), ("in", "f"), ("chen", "n"), ("lein", "n"),
     ("ment", "n"), ("tum", "n"), ("um", "n"), ("ma", "n"), ("nis", "n"), ("ling", "m"),
     ("ismus", "m"), ("or", "m"), ("ant", "m"), ("ent", "m"), ("ist", "m"), ("ich", "m"),
-    ("ig", "m"), ("eur", "m"), ("er", "m"), ("e", "f"),
+    ("ig", "m"), ("eur", "m"), ("er", "m"), ("en", "n"), ("e", "f"),
 )  # fmt: skip
 
 
@@ -127,6 +127,8 @@ _DET_E: Final = word_set(
     "die das diese dieses jede jedes jene jenes welche welches ins ans aufs fürs übers ums "
     "durchs eine keine meine deine seine ihre unsere eure"
 )
+# Of those, the ones that are also plural: before a masculine or neuter noun they are.
+_DET_E_PLURAL: Final = word_set("die diese jene welche keine meine deine seine ihre unsere eure")
 # "der" and "dieser" are nominative masculine, or dative/genitive feminine after a
 # preposition or a noun ("in der 2. Liga", "Sieger der 3. Runde").
 _DET_DER: Final = word_set("der dieser jener jeder welcher")
@@ -194,7 +196,9 @@ def looks_plural(noun: str | None) -> bool:
     return word.endswith("en") and GENDERS.get(word) is None and not word.endswith("ion")
 
 
-def ending_after(prev: list[str], gender: Gender | None, *, plural: bool = False) -> str:
+def ending_after(
+    prev: list[str], gender: Gender | None, *, plural: bool = False, month: bool = False
+) -> str:
     """The adjective ending ("e", "en", "er", "es") after the given preceding tokens."""
     tokens = list(prev)
     # "vom 3. bis 5. Mai", "der 3. und 4. Platz": the second ordinal shares the first's context.
@@ -223,7 +227,9 @@ def ending_after(prev: list[str], gender: Gender | None, *, plural: bool = False
     if word in _DET_EN:
         return "en"
     if word in _DET_E:
-        return "en" if plural else "e"
+        if plural or (word in _DET_E_PLURAL and gender in ("m", "n")):
+            return "en"
+        return "e"
     if word in _DET_DER:
         if len(tokens) >= 2:
             before = tokens[-2]
@@ -235,7 +241,12 @@ def ending_after(prev: list[str], gender: Gender | None, *, plural: bool = False
     if word in _DET_MIXED:
         return {"m": "er", "n": "es"}.get(gender or "m", "e")
     if word in PREPOSITIONS:
-        return "en"
+        if month:
+            return "en"  # "ab 1. Juli" is read "ab ersten Juli"
+        # No article: strong dative or accusative, "in zweiter Lesung", "für ersten Platz".
+        if word in PREPOSITIONS_ACC:
+            return {"m": "en", "f": "e", "n": "es"}.get(gender or "m", "en")
+        return {"m": "em", "f": "er", "n": "em"}.get(gender or "m", "en")
     return _strong(gender)
 
 

@@ -76,6 +76,7 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "Anm.": "Anmerkung",
     "Aufl.": "Auflage",
     "Tab.": "Tabelle",
+    "Co.": "Ko",
     "St.": "Sankt",
     "Hl.": "Heilige",
     "Mio.": "Millionen",

@@ -1,0 +1,178 @@
+"""`python -m bench.bench_normalize`: normalising and chunking a 2,000-word German article.
+
+The article is built deterministically: the two saved sample articles in tests/data/pages
+(real German news text) followed by news-like paragraphs with numbers, dates, money, units,
+abbreviations, acronyms and gender forms drawn from fixed templates with a seeded RNG, up to
+2,000 words. Each run normalises every paragraph (as the pipeline does per segment) and
+chunks it for gTTS (100 characters). Reported: the median of repeated runs with warm caches
+(the steady state of a running bot) and with the number-word caches cleared before every run
+(the first article after start), and the number of gTTS requests against ceil(chars / 100).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from bot.pipeline.chunk import chunk_text
+from bot.pipeline.normalize import _numbers, normalize
+
+PAGES = Path(__file__).resolve().parent.parent / "tests" / "data" / "pages"
+WORDS = 2000
+RUNS = 30
+GTTS_MAX_CHARS = 100
+TARGET_MS = 50.0  # issue 3: under 50 ms on one core
+TARGET_RATIO = 1.10  # issue 3: requests within 10 % of ceil(chars / 100)
+
+_MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+           "September", "Oktober", "November", "Dezember")  # fmt: skip
+_TEMPLATES = (
+    "Am {d}. {month} {year} stimmte der Bundestag in {o}. Lesung über das Gesetz ab; {n} "
+    "Abgeordnete votierten dafür, {m} dagegen.",
+    "Die Inflationsrate lag im {o}. Quartal bei {p},{q} %, teilte das Statistische Bundesamt "
+    "am {dd}.{mm}.{year} mit.",
+    "Ein Liter Super E10 kostete zuletzt {e},{c} €, Diesel {e},{c2} Euro – ca. {x} Cent mehr "
+    "als im Vorjahr.",
+    "Der DAX schloss um {h}:{mi} Uhr bei {t}.{hundreds} Punkten, ein Plus von {p},{q}%.",
+    "Laut ADAC standen am Wochenende rund {n} km Stau auf den Autobahnen, v. a. auf der A{a} "
+    "zwischen Köln und Dortmund.",
+    "Die EU-Kommission will bis {year2} insgesamt {b} Mrd. Euro in den Ausbau der Netze "
+    "investieren, u. a. für {n} neue Windparks mit je {mw} MW.",
+    "Die Lehrer*innen der {n} Schulen in der Stadt fordern z. B. kleinere Klassen mit max. "
+    "{k} Schüler:innen.",
+    "Im Spiel gegen den 1. FC Köln gewann der Gastgeber mit {a2}:{b2}; das Tor zum 1:0 fiel "
+    "in der {mi}. Minute.",
+    "Der Konzern beschäftigt weltweit {t}.{hundreds} Mitarbeiter, davon {n} in Deutschland, "
+    "und setzte {year} rund {b},{q} Mrd. US-Dollar um.",
+    "Die Temperaturen steigen am Wochenende auf bis zu {k} °C, nachts sind es im Bergland nur "
+    "−{a} Grad.",
+    "Weitere Informationen gibt es unter www.beispiel-stadt.de oder per Mail an "
+    "presse@beispiel-stadt.de.",
+    "Prof. Dr. Maria Schulz von der Universität Hamburg sagte, das sei „ein wichtiger "
+    "Schritt“, allerdings reichten {n} Mio. Euro nicht aus.",
+    "Zwischen {y1} und {year} wuchs die Bevölkerung von {t}.{hundreds} auf {t2}.{hundreds} "
+    "Einwohner, das entspricht {p},{q} Prozent.",
+    "Die Veranstaltung findet vom {d}. bis {d2}. {month} statt, Einlass ist jeweils ab {h} "
+    "Uhr, der Eintritt kostet {e} €.",
+    "Nach Angaben der WHO erkrankten im Jahr {year} weltweit etwa {m} Millionen Menschen, "
+    "1/3 davon Kinder unter {k} Jahren.",
+    "Der ICE {n} von Berlin nach München hatte am Dienstag {mi} Minuten Verspätung; die "
+    "Deutsche Bahn nannte eine Signalstörung als Grund.",
+    "Karl V. und Ludwig XIV. gelten als die mächtigsten Herrscher ihrer Zeit, schreibt der "
+    "Historiker in seinem Buch (S. {p}–{k}).",
+    "Das neue Smartphone hat {g} GB Speicher und wiegt {w} g; es kommt mit iOS {a}.{b2} am "
+    "{d}.{mm}. auf den Markt.",
+    "Der Landkreis meldete am Mo., {d}. {month}, {n} neue Fälle, die 7-Tage-Inzidenz liegt "
+    "bei {p},{q}.",
+    "Die Gewerkschaft Verdi fordert {p} % mehr Lohn, mindestens aber {e}0 Euro pro Monat, für "
+    "eine Laufzeit von {k} Monaten.",
+    "Bürgermeisterin Anna Weber (SPD) kündigte an, die 2. Ausbaustufe bis Ende {year2} "
+    "abzuschließen; die Kosten lägen bei {e}.{hundreds}.000 Euro.",
+    "Die Polizei nahm gegen 23:{mi} Uhr einen {k}-jährigen Mann fest, der mit {a2},{q} ‰ am "
+    "Steuer saß.",
+)
+
+
+def _fill(template: str, rng: random.Random) -> str:
+    year = rng.randint(2015, 2026)
+    values = {
+        "d": rng.randint(1, 28), "d2": rng.randint(1, 28), "dd": f"{rng.randint(1, 28):02d}",
+        "mm": f"{rng.randint(1, 12):02d}", "month": rng.choice(_MONTHS), "year": year,
+        "year2": rng.randint(2027, 2045), "y1": rng.randint(1950, 1999), "o": rng.randint(1, 4),
+        "n": rng.randint(2, 999), "m": rng.randint(2, 99), "p": rng.randint(1, 19),
+        "q": rng.randint(1, 9), "e": rng.randint(1, 9), "c": rng.randint(10, 99),
+        "c2": rng.randint(10, 99), "x": rng.randint(2, 40), "h": rng.randint(6, 22),
+        "mi": rng.randint(10, 59), "t": rng.randint(11, 99), "t2": rng.randint(11, 99),
+        "hundreds": f"{rng.randint(0, 999):03d}", "a": rng.randint(1, 9),
+        "b": rng.randint(2, 90), "a2": rng.randint(0, 5), "b2": rng.randint(0, 5),
+        "k": rng.randint(12, 40), "mw": rng.randint(5, 400), "g": rng.choice((64, 128, 256)),
+        "w": rng.randint(150, 240),
+    }  # fmt: skip
+    return template.format(**values)
+
+
+def build_article(words: int = WORDS, seed: int = 2026) -> list[str]:
+    """Paragraphs of a deterministic ~`words`-word German news article."""
+    paragraphs: list[str] = []
+    for name in ("clubhouse-musk.expected.txt", "regional-bahn.expected.txt"):
+        path = PAGES / name
+        if path.is_file():
+            paragraphs.extend(p for p in path.read_text(encoding="utf-8").split("\n\n") if p)
+    rng = random.Random(seed)
+    count = sum(len(p.split()) for p in paragraphs)
+    while count < words:
+        sentences = [_fill(rng.choice(_TEMPLATES), rng) for _ in range(rng.randint(2, 4))]
+        paragraph = " ".join(sentences)
+        paragraphs.append(paragraph)
+        count += len(paragraph.split())
+    return paragraphs
+
+
+def _clear_caches() -> None:
+    for cached in (_numbers.cardinal, _numbers.ordinal_stem, _numbers._below_thousand):
+        cached.cache_clear()
+
+
+def _run(paragraphs: list[str]) -> tuple[float, list[str], list[str]]:
+    start = time.perf_counter()
+    spoken = [normalize(p) for p in paragraphs]
+    chunks = [chunk for text in spoken for chunk in chunk_text(text, GTTS_MAX_CHARS)]
+    return time.perf_counter() - start, spoken, chunks
+
+
+def main() -> int:
+    """Print the medians and the request count; exit 1 when a target is missed."""
+    paragraphs = build_article()
+    words = sum(len(p.split()) for p in paragraphs)
+    warm, cold = [], []
+    spoken: list[str] = []
+    chunks: list[str] = []
+    for _ in range(RUNS):
+        _clear_caches()
+        elapsed, spoken, chunks = _run(paragraphs)
+        cold.append(elapsed)
+    for _ in range(RUNS):
+        elapsed, spoken, chunks = _run(paragraphs)
+        warm.append(elapsed)
+    normalise_only = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        for p in paragraphs:
+            normalize(p)
+        normalise_only.append(time.perf_counter() - start)
+
+    text = " ".join(spoken)
+    ideal = math.ceil(len(text) / GTTS_MAX_CHARS)
+    whole = chunk_text(text, GTTS_MAX_CHARS)
+    per_paragraph = len(chunks)
+    median_warm = statistics.median(warm) * 1000
+    median_cold = statistics.median(cold) * 1000
+    print(f"article: {words} words, {len(paragraphs)} paragraphs, {len(text)} spoken characters")
+    print(f"normalise + chunk, warm caches: median {median_warm:.1f} ms over {RUNS} runs")
+    print(f"normalise + chunk, cold caches: median {median_cold:.1f} ms over {RUNS} runs")
+    print(
+        f"normalise only, warm:           median {statistics.median(normalise_only) * 1000:.1f} ms"
+    )
+    print(
+        f"gTTS requests (chunk_text, 100 chars) on the whole text: {len(whole)}; "
+        f"ceil(chars / 100) = {ideal}; ratio {len(whole) / ideal:.3f}"
+    )
+    print(
+        f"gTTS requests per paragraph (as the pipeline chunks segments): {per_paragraph}; "
+        f"ratio {per_paragraph / ideal:.3f}"
+    )
+    sentence_ends = sum(c.endswith((".", "!", "?", "…", "“", '"', "»")) for c in whole)
+    print(
+        f"chunks ending at a sentence end: {sentence_ends}/{len(whole)}; "
+        f"average chunk {statistics.mean(len(c) for c in whole):.1f} characters"
+    )
+    ok = max(median_warm, median_cold) < TARGET_MS and len(whole) / ideal <= TARGET_RATIO
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""`python -m bench.normalize_accuracy`: the normaliser's accuracy per class on the fixtures.
+
+Each `tests/data/normalize/<class>.tsv` line is `written<TAB>spoken`. A sentence counts as
+right when the normaliser's output equals the spoken form after both are lowercased and
+stripped of punctuation (every character that is not a letter or digit counts as a space).
+Add `-v` to print every miss.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.pipeline.normalize import normalize
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "data" / "normalize"
+TARGET = 0.95  # issue 3: at least 95 % exactly right
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def comparable(text: str) -> str:
+    """Lowercased, punctuation (hyphens too) replaced by spaces, single spaces."""
+    return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fixture line."""
+
+    kind: str
+    written: str
+    spoken: str
+    line: int
+
+
+def load_cases(directory: Path = FIXTURES) -> list[Case]:
+    """Every fixture line of every class, in file order."""
+    cases = []
+    for path in sorted(directory.glob("*.tsv")):
+        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not raw.strip() or raw.startswith("#"):
+                continue
+            written, spoken = raw.split("\t")
+            cases.append(Case(path.stem, written, spoken, number))
+    return cases
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print accuracy per class and overall; exit 1 below the target."""
+    verbose = "-v" in (argv if argv is not None else sys.argv[1:])
+    cases = load_cases()
+    totals: dict[str, list[int]] = {}
+    misses = []
+    start = time.perf_counter()
+    for case in cases:
+        got = normalize(case.written)
+        right = comparable(got) == comparable(case.spoken)
+        tally = totals.setdefault(case.kind, [0, 0])
+        tally[0] += right
+        tally[1] += 1
+        if not right:
+            misses.append((case, got))
+    elapsed = time.perf_counter() - start
+    print(f"{'class':<14}{'right':>7}{'total':>7}{'accuracy':>10}")
+    for kind, (right, total) in sorted(totals.items()):
+        print(f"{kind:<14}{right:>7}{total:>7}{right / total:>10.1%}")
+    right = sum(r for r, _ in totals.values())
+    total = sum(t for _, t in totals.values())
+    accuracy = right / total if total else 0.0
+    print(f"{'overall':<14}{right:>7}{total:>7}{accuracy:>10.1%}")
+    each = elapsed / max(total, 1) * 1e6
+    print(f"{total} sentences in {elapsed * 1000:.1f} ms ({each:.0f} µs each)")
+    if verbose:
+        for case, got in misses:
+            print(f"\n{case.kind}:{case.line}\n  in:   {case.written}")
+            print(f"  want: {case.spoken}\n  got:  {got}")
+    return 0 if accuracy >= TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
