@@ -286,6 +286,11 @@ class _HtmlEntityParser(HTMLParser):
 
 def parse_html(source: str) -> tuple[str, list[Entity]]:
     """Plain text and entities of a text with parse_mode HTML; EntityParseError if invalid."""
+    # Like Telegram, every "<" must open or close a tag; a bare "<" has to be written &lt;.
+    bare = re.search(r"<(?![A-Za-z/])", source)
+    if bare is not None:
+        at = _byte_offset(source, bare.start())
+        raise EntityParseError(f'Unsupported start tag "" at byte offset {at}')
     parser = _HtmlEntityParser(source)
     parser.feed(source)
     return parser.finish()

@@ -423,6 +423,8 @@ async def test_entity_parsing_errors(fake: FakeTelegram, bot: Bot) -> None:
         await bot.send_message(CHAT, "<b>offen", parse_mode=ParseMode.HTML)
     with pytest.raises(BadRequest, match=r"(?i)unsupported start tag"):
         await bot.send_message(CHAT, "eins<br>zwei", parse_mode=ParseMode.HTML)
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await bot.send_message(CHAT, "<b>Preis</b> < 5 €", parse_mode=ParseMode.HTML)
     with pytest.raises(BadRequest, match=r"(?i)reserved and must be escaped"):
         await bot.send_message(CHAT, "Fertig.", parse_mode=ParseMode.MARKDOWN_V2)
     ok = await bot.send_message(
