@@ -79,7 +79,11 @@ def tidy(text: str) -> str:
 
 
 def _space_groups(match: re.Match[str]) -> str:
-    # "10 000 Menschen" → "10000"; not "2020 123" (first group ≤ 3 digits only).
+    # "10 000 Menschen" → "10000"; not "2020 123" (first group ≤ 3 digits only) and not
+    # "0800 123 456" (a telephone number: the group before is digits too).
+    start = match.start()
+    if start >= 2 and match.string[start - 1] == " " and match.string[start - 2].isdigit():
+        return match.group(0)
     return match.group(1) + match.group(2).replace(" ", "")
 
 
@@ -185,9 +189,17 @@ def trie_pattern(words: list[str], boundary: str = "") -> str:
     return build(tree, 0)
 
 
+_MONTH_ABBREVS: Final = frozenset(
+    {"Jan.", "Feb.", "Febr.", "Mär.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Okt.",
+     "Nov.", "Dez."}
+)  # fmt: skip
+
+
 def _case_variants(written: str) -> list[str]:
     if written[:1].islower():
         return [written, written[0].upper() + written[1:]]
+    if written in _MONTH_ABBREVS:
+        return [written, written.lower()]
     return [written]
 
 
@@ -201,12 +213,15 @@ _ABBREV_RE: Final = re.compile(
     + trie_pattern([v for k in _ABBREV_KEYS for v in _case_variants(k)], boundary=r"\w.")
     + r")(?![\w])"
 )
-_MONTH_ABBREVS: Final = frozenset(
-    {"Jan.", "Feb.", "Febr.", "Mär.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Sept.", "Okt.",
-     "Nov.", "Dez."}
-)  # fmt: skip
 _BEFORE_NUMBER_RE: Final = re.compile(
     "(" + trie_pattern([k[:-1] for k in BEFORE_NUMBER], boundary=r"\w.") + r")\.\s?(?=\d)"
+)
+_WEEKDAY_NAMES: Final = {
+    "Mo": "Montag", "Di": "Dienstag", "Mi": "Mittwoch", "Do": "Donnerstag", "Fr": "Freitag",
+    "Sa": "Samstag", "So": "Sonntag",
+}  # fmt: skip
+_WEEKDAY_RANGE_RE: Final = re.compile(
+    r"(Mo|Di|Mi|Do|Fr|Sa|So)(?<![\w.]..)\.?[ ]?(?:[–-]|bis)[ ]?(Mo|Di|Mi|Do|Fr|Sa|So)\.?(?![\w])"
 )
 _WEEKDAY_ABBREV_RE: Final = re.compile(r"(F(?<![\w.]F)r|S(?<![\w.]S)o)\.(?=,|\s\d{1,2}\.)")
 _FOLLOWING_RE: Final = re.compile(r"(\d)\s?(ff?)\.(?=\s|$|[,;:)])")
@@ -255,6 +270,9 @@ def _weekday_abbrev(match: re.Match[str]) -> str:
 
 def abbreviations(text: str) -> str:
     """Dotted abbreviations spelled out, spaced or not ("z. B.", "z.B." → "zum Beispiel")."""
+    text = _WEEKDAY_RANGE_RE.sub(
+        lambda m: f"{_WEEKDAY_NAMES[m.group(1)]} bis {_WEEKDAY_NAMES[m.group(2)]}", text
+    )
     if "." not in text:
         return text
     text = _WEEKDAY_ABBREV_RE.sub(_weekday_abbrev, text)
@@ -314,7 +332,9 @@ def _season(match: re.Match[str]) -> str:
 
 
 # Dates.
-_ISO_DATE_RE: Final = re.compile(r"(\d(?<![\w.-]\d)\d{3})-(\d{2})-(\d{2})(?![\w-])")
+_ISO_DATE_RE: Final = re.compile(
+    r"((?:1[89]|20)(?<![\w.-]\d\d)\d\d)-(\d\d?)(?:-(\d\d?))?(?![\w-]|[.,]\d)"
+)
 _DATE_RE: Final = re.compile(
     r"(\d(?<![\w.,]\d)\d?)\.[ ]?(\d{1,2})\.(?:[ ]?(\d{4}|\d{2})(?![\d.,]\d|\d))?"
 )
@@ -347,8 +367,15 @@ def _date(match: re.Match[str]) -> str:
 
 
 def _iso_date(match: re.Match[str]) -> str:
-    year_value, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
-    if not (1 <= day <= 31 and 1 <= month <= 12):
+    year_value, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        return match.group(0)
+    if match.group(3) is None:
+        if len(match.group(2)) != 2:
+            return match.group(0)  # "2020-22" is a range
+        return f"{MONTHS[month - 1]} {num.year(year_value)}"
+    day = int(match.group(3))
+    if not 1 <= day <= 31:
         return match.group(0)
     return _date_words(day, month, str(year_value), match.string, match.start())
 
@@ -372,6 +399,9 @@ _TIME_CUES: Final = frozenset(
 )  # fmt: skip
 _DURATION_RE: Final = re.compile(
     r"(\d(?<![\w.,:]\d)\d?):([0-5]\d):([0-5]\d)(?:,(\d+))?(?:[ ]?(?:Stunden|Std\.|h)\b)?"
+)
+_CLOCK_DURATION_RE: Final = re.compile(
+    r"(\d(?<![\w.,:]\d)\d?):([0-5]\d)[ ]?(Minuten|Min\.|min|Stunden|Std\.|h)(?![\w])"
 )
 _SCORE_RE: Final = re.compile(r"(\d(?<![\w.,:]\d)\d{0,2}):(\d{1,3})(?![\d:])")
 
@@ -419,6 +449,15 @@ def _duration(match: re.Match[str]) -> str:
     return " ".join(parts) or "null Sekunden"
 
 
+def _clock_duration(match: re.Match[str]) -> str:
+    """ "12:35 Minuten" → "zwölf Minuten fünfunddreißig"."""
+    big, small, unit = int(match.group(1)), int(match.group(2)), match.group(3)
+    minutes = unit.lower().startswith("m")
+    singular, plural = ("Minute", "Minuten") if minutes else ("Stunde", "Stunden")
+    words = _unit_count(big, singular, plural)
+    return words + (f" {num.cardinal(small)}" if small else "")
+
+
 def _score(match: re.Match[str]) -> str:
     return f"{num.cardinal(int(match.group(1)))} zu {num.cardinal(int(match.group(2)))}"
 
@@ -458,6 +497,8 @@ def _money_words(amount: str, scale: str | None, currency: str, *, text: str, st
     value = num.parse_int(integer)
     cent_value = int(cents.ljust(2, "0")) if cents else 0
     if value == 0 and cent_value and minor:
+        if cent_value == 1:
+            return f"{prefix}{one_before(minor, previous_words(text, start))} {minor}"
         return f"{prefix}{num.cardinal(cent_value)} {minor}"
     head = one_before(name, previous_words(text, start)) if value == 1 else num.cardinal(value)
     words = f"{prefix}{head} {name}"
@@ -578,16 +619,25 @@ def _fraction(match: re.Match[str]) -> str:
 # Ordinals and Roman numerals.
 _ORDINAL_RE: Final = re.compile(r"(\d(?<![\w.,:/-]\d)\d{0,2}(?:\.\d{3})*)\.(?=[ ]\S)")
 _ADJECTIVE_ENDINGS: Final = ("e", "en", "er", "es", "em")
+_ORDINAL_TOKEN_RE: Final = re.compile(r"\d+\.|[a-zäöüß]+(?:ste|te)[nrsm]?")
 
 
 def _noun_after(text: str, end: int) -> str | None:
-    """The noun an ordinal or number belongs to: the first capitalised word within 4 words."""
-    window = text[end : end + 60].split()[:4]
-    for token in window:
+    """The noun a number belongs to: the next capitalised word, past adjectives ("3. große
+    Sieg") and other numbers ("3. und 4. Platz"), but not past other words ("als 5. ins Ziel")."""
+    for token in text[end : end + 60].split()[:4]:
         word = _clean(token)
         if word[:1].isupper():
-            return word
-        if token[-1:] in ",;:!?" or (token.endswith(".") and not re.fullmatch(r"\d+\.", token)):
+            return word if not word.isupper() else None
+        if token[-1:] in ",;:!?" or (
+            token.endswith(".") and not _ORDINAL_TOKEN_RE.fullmatch(token)
+        ):
+            return None
+        if not (
+            word in {"und", "bis", "oder", "sowie", "–", "-"}
+            or _ORDINAL_TOKEN_RE.fullmatch(token)
+            or word.endswith(_ADJECTIVE_ENDINGS)
+        ):
             return None
     return None
 
@@ -827,7 +877,12 @@ def _cardinal(match: re.Match[str]) -> str:
     if value == 1:
         nxt = next_word(text, end)
         noun = _clean(nxt)
-        if nxt[:1].isupper() and noun.isalpha() and noun not in SENTENCE_STARTERS:
+        if (
+            nxt[:1].isupper()
+            and noun.isalpha()
+            and not noun.isupper()
+            and noun not in SENTENCE_STARTERS
+        ):
             return one_before(noun, previous_words(text, match.start()))
         if noun in {"bis", "oder", "und"}:
             after = _noun_after(text, end)
@@ -867,6 +922,7 @@ def numbers(text: str) -> str:
     if ":" in text:
         text = _TIME_CUE_RE.sub(_time_cue, text)
         text = _DURATION_RE.sub(_duration, text)
+        text = _CLOCK_DURATION_RE.sub(_clock_duration, text)
         text = _SCORE_RE.sub(_score, text)
     text = _MONEY_BEFORE_RE.sub(_money_before, text)
     text = _MONEY_AFTER_RE.sub(_money_after, text)
