@@ -341,7 +341,7 @@ class _PcmTimeline:
 
     def part(self, start: int, stop: int) -> _Part:
         """The PCM of units [start, stop) with zeros for the pauses between them."""
-        zeros = bytes(self.rate * 2)  # one second, sliced for every pause
+        zeros = memoryview(bytes(self.rate * 2))  # one second, sliced (not copied) per pause
         feed: list[bytes | memoryview] = []
         chapters: list[tuple[str, float]] = []
         samples = 0

@@ -16,6 +16,15 @@ from mutagen.oggopus import OggOpus
 from bot.config import Settings
 from bot.errors import AudioError
 from bot.pipeline.assemble import AudioTags, assemble
+from bot.pipeline.media import (
+    FrameKind,
+    decode_to_pcm,
+    frame_is_silent,
+    main_data_begin,
+    media_duration,
+    parse_mp3,
+    silent_frame,
+)
 from bot.pipeline.models import Clip
 from bot.tts.espeak import EspeakEngine, wav_bytes
 from tests.support.audio import decode_pcm, probe
@@ -325,6 +334,54 @@ async def test_nothing_to_assemble(tmp_path: Path) -> None:
 async def test_tempo_out_of_range(tmp_path: Path) -> None:
     with pytest.raises(AudioError, match="tempo"):
         await assemble(gtts_clips(), tmp_path / "t.mp3", fmt="mp3", tempo=10.0)
+
+
+async def test_undecodable_clip_is_an_audio_error(tmp_path: Path) -> None:
+    clips = [*gtts_clips()[:2], Clip(b"this is no audio at all" * 50, "mp3", 24000)]
+    with pytest.raises(AudioError, match="failed"):
+        await assemble(clips, tmp_path / "bad.mp3", fmt="mp3")
+
+
+# --- media helpers ------------------------------------------------------------------------------
+def test_media_duration_matches_a_full_decode(tmp_path: Path) -> None:
+    path = tmp_path / "one.mp3"
+    path.write_bytes(mp3_for("Ein kurzer Satz zum Messen."))
+    assert media_duration(path) == pytest.approx(probe(path)["duration"], abs=0.03)
+
+
+async def test_run_ffmpeg_reports_ffmpeg_s_complaint() -> None:
+    with pytest.raises(AudioError, match="decoding a clip failed") as caught:
+        await decode_to_pcm(b"\x00garbage" * 100, sample_rate=24000, input_format="mp3")
+    assert "exit" in caught.value.detail
+
+
+def test_parse_mp3_skips_tags_and_garbage() -> None:
+    clip = mp3_for("Hallo Welt, wie geht es dir?")
+    frames = parse_mp3(clip)
+    id3 = b"ID3\x03\x00\x00\x00\x00\x00\x0a" + bytes(10)
+    wrapped = b"junk\xff\x00junk" + id3 + clip + b"TAG" + bytes(125)
+    assert len(parse_mp3(wrapped)) == len(frames)
+    assert frame_is_silent(clip, frames[0])  # the fake's 120 ms of digital silence
+    assert not any(frame_is_silent(clip, f) for f in frames[8:20])  # its "speech"
+
+
+def test_parse_mp3_refuses_mixed_rates_and_non_mp3() -> None:
+    with pytest.raises(AudioError, match="no MP3"):
+        parse_mp3(b"RIFF" + bytes(2000))
+    low = FrameKind(2, 16000, 1, 4)
+    mixed = mp3_for("abc") + b"".join(silent_frame(low) for _ in range(3))
+    with pytest.raises(AudioError, match="changes format"):
+        parse_mp3(mixed)
+
+
+def test_silent_frame_carries_reservoir_bytes() -> None:
+    kind = FrameKind(2, 24000, 1, 4)
+    frame = silent_frame(kind, b"\x01\x02\x03", main_data_begin=7)
+    assert len(frame) == kind.frame_bytes() == 96
+    assert frame.endswith(b"\x01\x02\x03")
+    (parsed,) = parse_mp3(frame)
+    assert main_data_begin(frame, parsed) == 7
+    assert frame_is_silent(frame, parsed)
 
 
 def test_settings_fixture_is_offline(settings: Settings) -> None:
