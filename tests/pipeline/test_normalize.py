@@ -183,3 +183,27 @@ def test_normalize_applies_a_lexicon_first() -> None:
     lexicon = Lexicon({"Tesla-CEO": "Tesla-Chef"})
     assert normalize("Der Tesla-CEO kam.", lexicon=lexicon) == "Der Tesla-Chef kam."
     assert normalize("Der Tesla-CEO kam.") == "Der Tesla C E O kam."
+
+
+# --- robustness ---------------------------------------------------------------------------
+
+_VOCABULARY = (
+    "Am 24. November 2026 um 14:30 Uhr kostet es 3,50 € ca. 5 % z. B. heise.de @x #y "
+    "Karl V. USA Leser*innen 1/3 ½ −3 +5 2020–2022 S. 3–5 § 7 & 1.234,5 0800 12:30:15 "
+    "v1.2.3 3er 5-jährige 90er-Jahre mRNA Lkw 👍 „ “ ( ) - – : ; . , ! ? 1 Mio. Euro"
+)
+_PIECES = st.sampled_from(_VOCABULARY.split(" "))
+_TEXT = st.lists(
+    st.one_of(_PIECES, _PIECES, st.text(max_size=12), st.from_regex(r"\d{1,30}", fullmatch=True)),
+    max_size=40,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXT)
+def test_normalize_never_fails_on_odd_input(text: str) -> None:
+    out = normalize(text)
+    assert out == out.strip()
+    assert "\n\n\n" not in out
+    assert "  " not in out
+    assert isinstance(normalize(out), str)  # its own output is valid input too

@@ -95,7 +95,8 @@ _SUFFIX_GENDERS: Final[tuple[tuple[str, Gender], ...]] = (
     ("ur", "f"), ("age", "f"), ("ade", "f"), ("in", "f"), ("chen", "n"), ("lein", "n"),
     ("ment", "n"), ("tum", "n"), ("um", "n"), ("ma", "n"), ("nis", "n"), ("ling", "m"),
     ("ismus", "m"), ("or", "m"), ("ant", "m"), ("ent", "m"), ("ist", "m"), ("ich", "m"),
-    ("ig", "m"), ("eur", "m"), ("er", "m"), ("en", "n"), ("e", "f"),
+    ("ig", "m"), ("eur", "m"), ("er", "m"), ("ionen", "f"), ("ungen", "f"), ("heiten", "f"),
+    ("keiten", "f"), ("schaften", "f"), ("täten", "f"), ("innen", "f"), ("en", "n"), ("e", "f"),
 )  # fmt: skip
 
 
@@ -257,19 +258,22 @@ def _strong(gender: Gender | None) -> str:
 
 def case_before(prev: list[str]) -> Case:
     """The case a number phrase takes from the preposition or verb before it."""
+    coordinated = 0  # after "und"/"oder", look past the first conjunct ("hat 2 Kinder und 1 …")
     for token in reversed(prev):
         word = _clean(token)
         if token[-1:] in ',;:("„“»«' and word not in _SKIPPABLE:
             return "nom"
         if word in _SKIPPABLE:
-            if word == "bis":
-                continue
             continue
         if word in PREPOSITIONS_DAT:
             return "dat"
         if word in PREPOSITIONS_ACC or word in _ACCUSATIVE_VERBS:
             return "acc"
-        if word in {"es"} and len(prev) >= 2:
+        if word in {"und", "oder", "sowie"} and not coordinated:
+            coordinated = 4
+            continue
+        if coordinated > 1:
+            coordinated -= 1
             continue
         return "nom"
     return "nom"

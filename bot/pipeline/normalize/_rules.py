@@ -225,6 +225,7 @@ _WEEKDAY_RANGE_RE: Final = re.compile(
 )
 _WEEKDAY_ABBREV_RE: Final = re.compile(r"(F(?<![\w.]F)r|S(?<![\w.]S)o)\.(?=,|\s\d{1,2}\.)")
 _FOLLOWING_RE: Final = re.compile(r"(\d)\s?(ff?)\.(?=\s|$|[,;:)])")
+_STREET_RE: Final = re.compile(r"str\.(?<=[a-zäöüß]str\.)")
 _TITLE_FR_RE: Final = re.compile(r"F(?<![\w.]F)r\.(?=\s[A-ZÄÖÜ][a-zäöü])")
 
 
@@ -278,6 +279,8 @@ def abbreviations(text: str) -> str:
     text = _WEEKDAY_ABBREV_RE.sub(_weekday_abbrev, text)
     text = _TITLE_FR_RE.sub("Frau", text)
     text = _BEFORE_NUMBER_RE.sub(_before_number, text)
+    if "str." in text:
+        text = _STREET_RE.sub("straße", text)
     text = _FOLLOWING_RE.sub(
         lambda m: m.group(1) + (" folgende" if m.group(2) == "f" else " fortfolgende"), text
     )
@@ -295,6 +298,7 @@ def _num(exclude: str = "", *, amount: bool = False) -> str:
     return rf"{first}(?:\d{{0,2}}(?:\.\d{{3}})+|\d*){decimals}"
 
 
+_LONG_DIGITS_RE: Final = re.compile(r"\d{22,}")
 # A sign before a number ("−3 Grad", "+5 %"), not a hyphen ("Covid-19") or a range dash.
 _SIGN_RE: Final = re.compile(r"[-−+±](?<![\w.,:/)\]%−+±-][-−+±])(?=\d)")
 _SIGN_WORDS: Final = {"-": "minus ", "−": "minus ", "+": "plus ", "±": "plus minus "}
@@ -619,6 +623,10 @@ def _fraction(match: re.Match[str]) -> str:
 # Ordinals and Roman numerals.
 _ORDINAL_RE: Final = re.compile(r"(\d(?<![\w.,:/-]\d)\d{0,2}(?:\.\d{3})*)\.(?=[ ]\S)")
 _ADJECTIVE_ENDINGS: Final = ("e", "en", "er", "es", "em")
+_NUMBER_WORD_RE: Final = re.compile(
+    r"[a-zäöüß]*(?:eins?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zig|ßig"
+    r"|hundert|tausend)"
+)
 _ORDINAL_TOKEN_RE: Final = re.compile(r"\d+\.|[a-zäöüß]+(?:ste|te)[nrsm]?")
 
 
@@ -635,6 +643,8 @@ def _noun_after(text: str, end: int) -> str | None:
             return None
         if not (
             word in {"und", "bis", "oder", "sowie", "–", "-"}
+            or word.isdigit()
+            or _NUMBER_WORD_RE.fullmatch(word)
             or _ORDINAL_TOKEN_RE.fullmatch(token)
             or word.endswith(_ADJECTIVE_ENDINGS)
         ):
@@ -771,8 +781,10 @@ _VERSION_RE: Final = re.compile(
 _ALNUM_RE: Final = re.compile(
     r"\d(?<=[^\W\d_]\d)\d*(?![\d.,]\d|\d)|-\d(?<=[^\W\d_]-\d)\d*(?![\d.,]\d|\d)"
 )
-# Digits before capital letters: "5G", "3D", "4K".
-_DIGIT_LETTER_RE: Final = re.compile(r"\d(?<![\w.,]\d)\d*(?=[A-Z]{1,2}(?![\w]))")
+# "3x" → "dreimal".
+_TIMES_RE: Final = re.compile(r"(\d(?<![\w.,]\d)\d*)x(?![\w])")
+# Digits before capital letters or one small letter: "5G", "3D", "4K", "Nr. 12a".
+_DIGIT_LETTER_RE: Final = re.compile(r"\d(?<![\w.,]\d)\d*(?=(?:[A-Z]{1,2}|[a-z])(?![\w]))")
 _DECADE_RE: Final = re.compile(r"(\d(?<![\w.,]\d)\d*)er\b")
 _SUFFIX_RE: Final = re.compile(
     r"(\d(?<![\w.,]\d)\d*(?:,\d+)?)-?("
@@ -798,8 +810,11 @@ def _version(match: re.Match[str]) -> str:
 def _alnum(match: re.Match[str]) -> str:
     digits_text = match.group(0).lstrip("-")
     if digits_text.startswith("0") and len(digits_text) > 1:
-        return " " + num.digits(digits_text)
-    return " " + num.cardinal(int(digits_text))
+        spoken = num.digits(digits_text)
+    else:
+        spoken = num.cardinal(int(digits_text))
+    glued = match.string[match.end() : match.end() + 1].isalpha()  # "A320neo"
+    return f" {spoken} " if glued else f" {spoken}"
 
 
 def _digit_letter(match: re.Match[str]) -> str:
@@ -906,6 +921,8 @@ def numbers(text: str) -> str:
     """Every number in its spoken form, most specific patterns first."""
     if not any(c.isdigit() for c in text) and not any(c in text for c in "½⅓⅔¼¾"):
         return text
+    # Identifiers, not quantities (and Python refuses int() of more than 4,300 digits).
+    text = _LONG_DIGITS_RE.sub(lambda m: f" {num.digits(m.group(0))} ", text)
     text = _SPACE_GROUP_RE.sub(_space_groups, text)
     if not text.isascii():
         text = _VULGAR_RE.sub(_vulgar, text)
@@ -939,6 +956,7 @@ def numbers(text: str) -> str:
     text = _SUFFIX_RE.sub(_suffix, text)
     text = _DECADE_RE.sub(_decade, text)
     text = _ALNUM_RE.sub(_alnum, text)
+    text = _TIMES_RE.sub(lambda m: num.cardinal_compound(int(m.group(1))) + "mal", text)
     text = _DIGIT_LETTER_RE.sub(_digit_letter, text)
     return _CARDINAL_RE.sub(_cardinal, text)
 
@@ -1028,6 +1046,7 @@ _SYMBOLS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"£"), " Pfund "),
     (re.compile(r"°C"), " Grad Celsius "),
     (re.compile(r"°"), " Grad "),
+    (re.compile(r"\+{2,}"), " "),
     (re.compile(r"\+(?<=\s\+)(?=\s)"), " plus "),
     (re.compile(r"±"), " plus minus "),
     (re.compile(r"=(?<=\s=)(?=\s)"), " gleich "),
