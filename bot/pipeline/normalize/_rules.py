@@ -248,6 +248,8 @@ def _abbreviation(match: re.Match[str]) -> str:
         )
     else:
         spoken = ABBREVIATIONS[key]
+        if key == "geb." and next_word(text, end)[:1].isupper():
+            spoken = "geborene"  # "Anna Schmidt, geb. Müller"
     if raw[:1].isupper() and spoken[:1].islower():
         spoken = spoken[:1].upper() + spoken[1:]
     # Keep the period where it also ends the sentence.
