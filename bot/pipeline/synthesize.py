@@ -48,28 +48,35 @@ async def synthesize_chunks(
 ) -> list[Clip]:
     """Speak every chunk, at most `concurrency` at once, and return the clips in chunk order.
 
-    Requests start in chunk order (the semaphore is FIFO), so the beginning of the article is
-    ready first. Identical texts are synthesised once; each clip carries its chunk's pause (or
-    a short inferred one for a mid-sentence cut, see `inferred_pause_ms`) and chapter. The first
-    failure cancels the rest and is raised as it is (EngineBusyError, SynthesisError).
+    Cached clips are read first; the rest are requested strictly in chunk order (the semaphore
+    is FIFO), so the beginning of the article is ready first. Identical texts are synthesised
+    once; each clip carries its chunk's pause (or a short inferred one for a mid-sentence cut,
+    see `inferred_pause_ms`) and chapter. The first failure cancels the rest and is raised as
+    it is (EngineBusyError, SynthesisError).
     """
     total = len(chunks)
     if not total:
         return []
     slots = asyncio.Semaphore(max(1, concurrency))
     started = time.perf_counter()
+    distinct = list(dict.fromkeys(chunk.text for chunk in chunks if _speakable(chunk.text)))
+    # One look at the disk for every chunk first: the misses then go to the engine strictly in
+    # chunk order (the semaphore is FIFO and nothing awaits between it and the engine call).
+    cached: dict[str, Clip] = {}
+    if cache is not None:
+        cached = await asyncio.to_thread(cache.get_many, engine.name, voice, distinct)
 
     async def produce(text: str) -> Clip:
         if not _speakable(text):
             return Clip(data=b"", format=engine.output_format, sample_rate=0)
-
-        async def create() -> Clip:
-            async with slots:
+        if text in cached:
+            return cached[text]
+        async with slots:
+            if cache is None:
                 return await engine.synthesize(text, voice)
-
-        if cache is None:
-            return await create()
-        return await cache.get_or_create(engine.name, voice, text, create)
+            return await cache.get_or_create(
+                engine.name, voice, text, lambda: engine.synthesize(text, voice), lookup=False
+            )
 
     tasks: dict[str, asyncio.Task[Clip]] = {}
     counts: dict[asyncio.Task[Clip], int] = {}

@@ -8,7 +8,7 @@ import logging
 import os
 import struct
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Final, Literal
 
@@ -102,10 +102,30 @@ class ClipCache:
             raise
         return path
 
+    def get_many(self, engine: str, voice: str, texts: Iterable[str]) -> dict[str, Clip]:
+        """The cached clips among `texts`, by text. (Blocking file I/O: call it from a thread.)"""
+        found: dict[str, Clip] = {}
+        for text in texts:
+            clip = self.get(engine, voice, text)
+            if clip is not None:
+                found[text] = clip
+        self.hits += len(found)
+        return found
+
     async def get_or_create(
-        self, engine: str, voice: str, text: str, create: Callable[[], Awaitable[Clip]]
+        self,
+        engine: str,
+        voice: str,
+        text: str,
+        create: Callable[[], Awaitable[Clip]],
+        *,
+        lookup: bool = True,
     ) -> Clip:
-        """The cached clip, or `create()`'s, stored; concurrent callers for one key share a call."""
+        """The cached clip, or `create()`'s, stored; concurrent callers for one key share a call.
+
+        With `lookup=False` (the caller has just looked on disk) `create()` starts at once,
+        without a thread hop first, so calls reach the engine in the order they were made.
+        """
         key = clip_key(engine, voice, text)
         while (pending := self._inflight.get(key)) is not None:
             try:
@@ -120,7 +140,7 @@ class ClipCache:
         future: asyncio.Future[Clip] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            cached = await asyncio.to_thread(self.get, engine, voice, text)
+            cached = await asyncio.to_thread(self.get, engine, voice, text) if lookup else None
             if cached is not None:
                 self.hits += 1
                 clip = cached

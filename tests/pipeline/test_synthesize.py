@@ -11,11 +11,11 @@ import pytest
 
 from bot.config import load_settings
 from bot.errors import EngineBusyError
-from bot.pipeline.models import Chunk
+from bot.pipeline.models import Chunk, Clip
 from bot.pipeline.synthesize import CLAUSE_PAUSE_MS, WORD_PAUSE_MS, synthesize_chunks
 from bot.tts.cache import ClipCache
 from bot.tts.gtts import GTTSEngine
-from tests.support.fake_gtts import FakeGTTS
+from tests.support.fake_gtts import FakeGTTS, mp3_for
 
 TEXTS = [f"Satz Nummer {i} mit {'etwas ' * (i % 5)}Inhalt." for i in range(12)]
 
@@ -92,13 +92,16 @@ async def test_engine_threads_bound_concurrency_too(
 
 
 async def test_first_chunks_are_requested_first(
-    make_engine: Callable[..., GTTSEngine], fake: FakeGTTS
+    make_engine: Callable[..., GTTSEngine], fake: FakeGTTS, tmp_path: Path
 ) -> None:
     fake.delay = 0.05
-    await synthesize_chunks(make_engine(), chunks_of(TEXTS), "de", concurrency=3, cache=None)
-    assert set(fake.texts[:3]) == set(TEXTS[:3])
+    cache = ClipCache(tmp_path / "cache")
+    cache.put("gtts", "de", TEXTS[1], Clip(mp3_for(TEXTS[1]), "mp3", 24000))  # a hit in between
+    await synthesize_chunks(make_engine(), chunks_of(TEXTS), "de", concurrency=3, cache=cache)
+    expected = [text for text in TEXTS if text != TEXTS[1]]
+    assert set(fake.texts[:3]) == set(expected[:3])
     for position, text in enumerate(fake.texts):
-        assert abs(TEXTS.index(text) - position) <= 2  # requests go out in chunk order
+        assert abs(expected.index(text) - position) <= 2  # requests go out in chunk order
 
 
 async def test_identical_chunks_are_synthesised_once(
