@@ -155,6 +155,9 @@ def electronic(text: str) -> str:
 # --- abbreviations --------------------------------------------------------------------------
 
 
+_Trie = dict[str, "_Trie"]
+
+
 def trie_pattern(words: list[str], boundary: str = "") -> str:
     """One regex alternation for many literal words, as a prefix tree (fast to match).
 
@@ -162,7 +165,7 @@ def trie_pattern(words: list[str], boundary: str = "") -> str:
     class that must not precede the match; it is checked right after the first character so
     that the regex engine can still scan quickly for the first characters.
     """
-    tree: dict[str, dict] = {}  # type: ignore[type-arg]
+    tree: _Trie = {}
     for word in words:
         node = tree
         for char in word:
@@ -172,7 +175,7 @@ def trie_pattern(words: list[str], boundary: str = "") -> str:
     def atom(char: str) -> str:
         return r"\s?" if char == " " else re.escape(char)
 
-    def build(node: dict, depth: int) -> str:  # type: ignore[type-arg]
+    def build(node: _Trie, depth: int) -> str:
         branches = []
         for char in sorted((c for c in node if c), key=lambda c: -len(c)):
             head = atom(char)

@@ -284,7 +284,6 @@ CURRENCIES: Final[dict[str, tuple[str, str]]] = {
     "₺": ("Lira", ""),
     "Bitcoin": ("Bitcoin", ""),
 }
-CURRENCY_SYMBOLS: Final = frozenset({"€", "$", "£", "¥", "₹", "₽", "₺", "US$"})
 
 # Acronyms read as a word (and how to write them so the engine does).
 WORD_ACRONYMS: Final[dict[str, str]] = {
