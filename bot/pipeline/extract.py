@@ -9,9 +9,9 @@ import re
 from typing import Any, Final
 
 import trafilatura
-from trafilatura.settings import Document
 from lxml import etree
 from lxml import html as lxml_html
+from trafilatura.settings import Document
 
 from bot.errors import NoArticleError
 from bot.pipeline.language import detect_language
