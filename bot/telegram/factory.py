@@ -154,13 +154,22 @@ async def start_application(app: BotApplication, *, poll_interval: float = 0.0) 
 
 
 async def stop_application(app: BotApplication) -> None:
-    """Stop polling, finish running handlers, stop the workers, shut down (run_polling's order)."""
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    if app.post_stop is not None:
-        await app.post_stop(app)
-    await app.shutdown()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
+    """Stop polling, finish running handlers, stop the workers, shut down (run_polling's order).
+
+    Every step runs even when an earlier one fails, so connections are always closed.
+    """
+    try:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+    finally:
+        try:
+            if app.running:
+                await app.stop()
+        finally:
+            try:
+                if app.post_stop is not None:
+                    await app.post_stop(app)
+            finally:
+                await app.shutdown()
+                if app.post_shutdown is not None:
+                    await app.post_shutdown(app)

@@ -242,9 +242,10 @@ class JobRunner:
         except JobCancelledError:
             await status.finish(t("status.cancelled", req.language))
             raise
-        except asyncio.CancelledError:
-            # Cancelled by /abbrechen (which edits the status itself) or by a shutdown (the
-            # job resumes later): only make sure no throttled edit lands afterwards.
+        except BaseException:
+            # Cancelled by /abbrechen (which edits the status itself), stopped by a shutdown
+            # (the job resumes later) or failed (the failure handler writes the status): a
+            # throttled progress edit must not land afterwards.
             await status.drop_pending()
             raise
 
