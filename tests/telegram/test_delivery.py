@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -220,7 +221,7 @@ async def test_progress_is_one_status_message_edited_at_most_every_two_seconds(
         for c in fake.calls_to("editMessageText")
         if c.params.get("message_id") == status.message_id and c.ok
     ]
-    gaps = [b - a for a, b in zip(edits, edits[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(edits)]
     assert all(gap >= 1.8 for gap in gaps), gaps
 
 
