@@ -41,7 +41,8 @@ class VoiceForbiddenError(UploadError):
 
 def upload_error(exc: Exception) -> UploadError:
     """The user-facing error for a send Telegram refused."""
-    if "VOICE_MESSAGES_FORBIDDEN" in str(exc):
+    # PTB drops "Bad Request: " and capitalises: "Voice_messages_forbidden".
+    if "voice_messages_forbidden" in str(exc).lower():
         return VoiceForbiddenError(str(exc))
     return UploadError(f"upload refused: {exc}")
 

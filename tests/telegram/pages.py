@@ -20,6 +20,18 @@ SENTENCES = (
 )
 
 
+PLACES = ("Nordstadt", "Südviertel", "Altstadt", "Hafen", "Westend", "Oststadt", "Bahnhof")
+TOPICS = ("Radwege", "Buslinien", "Schulen", "Spielplätze", "Parkhäuser", "Brücken", "Bäder")
+
+
+def sentence(index: int) -> str:
+    """The `index`-th sentence: news-like German, no two alike (cleaners drop repeats)."""
+    base = SENTENCES[index % len(SENTENCES)]
+    place = PLACES[index % len(PLACES)]
+    topic = TOPICS[(index // len(PLACES)) % len(TOPICS)]
+    return f"{base} Für die {place} sind außerdem {index + 2} neue {topic} vorgesehen."
+
+
 def paragraphs(words: int, seed: int = 0) -> list[str]:
     """Paragraphs of plausible German news text, about `words` words in all."""
     out: list[str] = []
@@ -27,9 +39,9 @@ def paragraphs(words: int, seed: int = 0) -> list[str]:
     count = 0
     index = seed
     while count < words:
-        sentence = SENTENCES[index % len(SENTENCES)]
-        current.append(sentence)
-        count += len(sentence.split())
+        text = sentence(index)
+        current.append(text)
+        count += len(text.split())
         index += 1
         if len(current) == 3:
             out.append(" ".join(current))
