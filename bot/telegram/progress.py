@@ -18,6 +18,13 @@ logger = logging.getLogger(__name__)
 # The issue's "at most every ~2 s"; also well inside Telegram's ~1 message/s per chat.
 MIN_EDIT_INTERVAL: Final = 2.0
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
+# Groups allow only ~20 messages a minute (edits count too): progress is shown more sparingly.
+GROUP_EDIT_INTERVAL: Final = 6.0
+
+
+def edit_interval(chat_id: int) -> float:
+    """How often a status message in this chat may be edited (groups have negative ids)."""
+    return GROUP_EDIT_INTERVAL if chat_id < 0 else MIN_EDIT_INTERVAL
 
 
 class StatusMessage:

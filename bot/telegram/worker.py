@@ -44,7 +44,7 @@ from bot.telegram.delivery import (
     upload_error,
 )
 from bot.telegram.keyboards import first_part_keyboard
-from bot.telegram.progress import StatusMessage
+from bot.telegram.progress import StatusMessage, edit_interval
 from bot.telegram.texts import (
     AudioMeta,
     Html,
@@ -226,7 +226,12 @@ class JobRunner:
     async def __call__(self, ctx: JobContext) -> JobOutcome:
         """Run one job: cached file_id, earlier render, or a new render; then deliver."""
         req = ctx.job.request
-        status = StatusMessage(self.bot, req.chat_id, req.status_message_id)
+        status = StatusMessage(
+            self.bot,
+            req.chat_id,
+            req.status_message_id,
+            min_interval=edit_interval(req.chat_id),
+        )
         try:
             cached_key = audio_key(self.settings, req.kind, req.source, req.options, None)
             cached = await self.jobs.cached_audio(cached_key)
