@@ -374,7 +374,7 @@ class BotHandlers:
         except HoerclubError as exc:
             await status.edit_text(error_text(exc, locale), parse_mode=ParseMode.HTML)
             return True
-        logger.info(
+        logger.debug(
             "job %s queued for user %s (%s, position %d%s)",
             result.job_id,
             user_id,
