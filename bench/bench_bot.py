@@ -146,10 +146,12 @@ class Bench:
         self.gtts.stop()
         self.telegram.stop()
 
-    async def run(self, plan: dict[int, list[int]], timeout: float) -> Outcome:
+    async def run(self, plan: dict[int, list[int]], wait: float) -> Outcome:
         """Send every user's links at once and wait until every audio arrived."""
         fake = self.telegram
-        titles = {a: f"Bericht Nummer {a + 1} aus dem Stadtrat" for arts in plan.values() for a in arts}
+        titles = {
+            a: f"Bericht Nummer {a + 1} aus dem Stadtrat" for arts in plan.values() for a in arts
+        }
         messages = {user: "\n".join(self.url(a) for a in arts) for user, arts in plan.items()}
         calls_before = len(fake.calls)
         started = time.time()
@@ -160,7 +162,7 @@ class Bench:
         def delivered(f: FakeTelegram) -> bool:
             return sum(1 for u in plan for m in f.sent(u) if m.kind == "audio") >= expected
 
-        await fake.wait_for(delivered, timeout, what=f"{expected} audios")
+        await fake.wait_for(delivered, wait, what=f"{expected} audios")
         total = time.time() - started
         await asyncio.sleep(2.0)  # anything sent twice would arrive now
 
@@ -209,14 +211,14 @@ async def _main(args: argparse.Namespace) -> int:
             # Baseline: one user, one link, an idle bot with empty caches.
             bench.start_bot(workdir / "baseline")
             await bench.telegram.wait_until_polling(timeout=60)
-            base = await bench.run({FIRST_USER - 1: [10_000]}, timeout=120)
+            base = await bench.run({FIRST_USER - 1: [10_000]}, wait=120)
             bench.stop_bot()
 
             bench.gtts.reset()
             bench.start_bot(workdir / "load")
             await bench.telegram.wait_until_polling(timeout=60)
             plan = _plan(args.users, args.links)
-            load = await bench.run(plan, timeout=args.timeout)
+            load = await bench.run(plan, wait=args.timeout)
             peak = bench.stop_bot()
         finally:
             bench.stop()
@@ -226,16 +228,24 @@ async def _main(args: argparse.Namespace) -> int:
                 args.keep_log.write_bytes(log.read_bytes())
 
     firsts = list(load.first_audio.values())
-    print(f"users {len(plan)}, links {args.links} ({args.words} words each), gTTS delay "
-          f"{args.delay * 1000:.0f} ms, workers {args.workers}, TTS concurrency {args.concurrency}")
+    print(
+        f"users {len(plan)}, links {args.links} ({args.words} words each), gTTS delay "
+        f"{args.delay * 1000:.0f} ms, workers {args.workers}, TTS concurrency {args.concurrency}"
+    )
     print(f"baseline (1 user, 1 link, idle bot): first audio {base.total:.1f} s")
-    print(f"time to first audio per user: median {statistics.median(firsts):.1f} s, "
-          f"p95 {_percentile(firsts, 0.95):.1f} s, max {max(firsts):.1f} s")
+    print(
+        f"time to first audio per user: median {statistics.median(firsts):.1f} s, "
+        f"p95 {_percentile(firsts, 0.95):.1f} s, max {max(firsts):.1f} s"
+    )
     print(f"total until the last audio: {load.total:.1f} s")
     print(f"peak memory of the bot process (VmHWM): {peak:.0f} MB")
-    print(f"Bot API calls {load.calls}, 429 answers {load.flood_429}, "
-          f"gTTS requests {bench.gtts.requests}")
-    print(f"every user got every audio exactly once: {load.exactly_once}; in order: {load.in_order}")
+    print(
+        f"Bot API calls {load.calls}, 429 answers {load.flood_429}, "
+        f"gTTS requests {bench.gtts.requests}"
+    )
+    print(
+        f"every user got every audio exactly once: {load.exactly_once}; in order: {load.in_order}"
+    )
     for problem in load.problems[:10]:
         print("  problem:", problem)
     if load.problems and tail:
