@@ -250,3 +250,35 @@ async def test_caption_html_is_escaped(
     audio = await fake.wait_for_sent(USER, kind="audio", timeout=60)
     assert audio.caption is not None
     assert audio.caption.startswith('Preise <sinken> & Mieten "steigen"')
+
+
+async def test_an_english_speaking_user_gets_english_status_and_caption(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
+) -> None:
+    await start_bot()
+    fake.send_text(USER, article_url("english-ui", "Auf Englisch bedient", 60), language_code="en")
+    audio = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    assert audio.caption is not None
+    assert audio.caption.splitlines()[-1].endswith((" sec", " min"))
+    assert "2025-11-24" in audio.caption
+    status = next(m for m in fake.sent(USER) if m.kind == "text")
+    assert status.texts[0] == "⏳ Queued …"
+
+
+async def test_the_same_link_from_two_users_at_once_is_rendered_once(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, gtts: FakeGTTS
+) -> None:
+    gtts.delay = 0.1
+    await start_bot(HOERCLUB_TTS_ENGINE="gtts", HOERCLUB_GTTS_ENDPOINT=gtts.url)
+    url = article_url("beliebt", "Alle wollen es hören", 120, image=False)
+    fake.send_text(USER, url)
+    fake.send_text(USER + 1, url)
+    first = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    second = await fake.wait_for_sent(USER + 1, kind="audio", timeout=60)
+    assert first.audio is not None
+    assert second.audio is not None
+    assert first.audio["title"] == second.audio["title"] == "Alle wollen es hören"
+    # Every chunk was requested once: one render, shared (or answered by file_id).
+    assert len(gtts.texts) == len(set(gtts.texts))
+    await settle(0.5)
+    assert len(audios(fake, USER)) == len(audios(fake, USER + 1)) == 1

@@ -34,6 +34,8 @@ async def _final_status(fake: FakeTelegram, prefix: str, timeout: float = 30) ->
         ("pdf", "⚠️ Hinter diesem Link steckt keine Webseite"),
         ("frontpage", "🤷 Auf dieser Seite habe ich keinen Artikeltext gefunden"),
         ("paywall", "🔒 Dieser Artikel steht hinter einer Bezahlschranke"),
+        ("slow", "⌛ Die Seite hat zu lange nicht geantwortet"),
+        ("huge", "⚠️ Die Seite ist zu groß für mich"),
     ],
 )
 async def test_source_failures_turn_the_status_into_an_explanation(
@@ -52,8 +54,14 @@ async def test_source_failures_turn_the_status_into_an_explanation(
         ),
         "frontpage": articles.url("/startseite.html"),
         "paywall": articles.url("/paywall.html"),
+        "slow": articles.add_route("/langsam.html", body=b"<p>spaet</p>", delay=3.0),
+        "huge": articles.add_route("/riesig.html", body=b"<p>" + b"Text " * 100_000 + b"</p>"),
     }
-    bot = await start_bot()
+    env = {
+        "slow": {"HOERCLUB_FETCH_TIMEOUT": 1},
+        "huge": {"HOERCLUB_FETCH_MAX_BYTES": 100_000},
+    }
+    bot = await start_bot(**env.get(route, {}))
     fake.send_text(USER, urls[route])
     status = await _final_status(fake, expected)
     assert status.texts[0] == "⏳ In der Warteschlange …"
