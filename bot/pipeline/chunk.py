@@ -10,6 +10,12 @@ conjunction ("und", "weil", "dass" …), before a plain word. A cut right after 
 an abbreviation or an initial is never taken unless nothing else fits. A single word longer
 than the limit is split hard (after a hyphen or slash where possible).
 
+`chunk_script` chunks a Script segment by segment, since each segment ends with its own
+pause. With `pack_segments` (gTTS, whose 100 characters leave each paragraph's last chunk
+part-filled) a chunk may run on from one body segment into the next after a sentence end,
+where that saves requests: the segment end is then the best cut in the same programme, and
+the paragraph pause crossed becomes the engine's own pause at the end of a sentence.
+
 Invariant: joining the chunks with single spaces gives the input with its whitespace
 collapsed, except inside a word that had to be split hard (there the pieces join without a
 space).
@@ -20,10 +26,13 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import deque
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Final
 
-from bot.pipeline.models import Chunk, Script
+from bot.pipeline.models import Chunk, Script, Segment
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +119,18 @@ _PARAGRAPH_RE: Final = re.compile(r"\n[^\S\n]*\n\s*")
 # (issue 3: ≤ 1.10; the fewest possible there is 1.058), with half the chunks ending a
 # sentence or clause; cost 100 gave 1.20 and sentence ends only a little more often.
 _CHUNK_COST: Final = 300.0
+# chunk_script(pack_segments=True), for engines whose requests are what costs (gTTS):
+# a chunk costs more and a segment end is the best cut, worth more than a sentence end but
+# less than a request, so a chunk runs on into the next segment where that saves a request
+# (or, rarely, keeps two cuts out of short sentences). Tuned with `python -m
+# bench.bench_normalize` (Pipeline.prepare, gTTS, 2,000 words, 42 paragraphs): 187 requests
+# for ceil(chars / 100) = 172 (1.087; 190/174 = 1.092 with the host intro and outro), 16 of
+# 41 paragraph pauses crossed, 45 chunks ending a sentence. With chunk cost 300 only a
+# segment end worth no more than a sentence end met 1.10 (1.098 with the intro, 22
+# crossed); 400 with a segment end worth 200 crossed 13 for 1.098; no packing gave 1.169.
+# The table of tried pairs is in docs/benchmarks.md.
+_PACK_CHUNK_COST: Final = 400.0
+_Q_SEGMENT: Final = 150.0
 _Q_SENTENCE: Final = 60.0
 _Q_SEMICOLON: Final = 40.0
 _Q_COMMA: Final = 35.0
@@ -256,10 +277,30 @@ def _cut(token: str, nxt: str) -> tuple[float, bool]:
     return _Q_WORD, False
 
 
-def _chunk_paragraph(tokens: list[str], max_chars: int) -> list[tuple[str, bool]]:
-    """Chunks of one paragraph, each with whether it ends a sentence."""
+@dataclass(frozen=True)
+class _Piece:
+    """A chunk cut from a run of tokens: its text, whether a sentence ends after it, and
+    the token span it covers (`stop` is exclusive; `opens`/`closes` are False when the chunk
+    starts/ends inside a word that had to be split hard)."""
+
+    text: str
+    sentence_end: bool
+    start: int
+    stop: int
+    opens: bool
+    closes: bool
+
+
+def _chunk_paragraph(
+    tokens: list[str],
+    max_chars: int,
+    soft: frozenset[int] = frozenset(),
+    chunk_cost: float = _CHUNK_COST,
+) -> list[_Piece]:
+    """Chunks of one paragraph; `soft` holds the tokens after which a segment ends."""
     texts: list[str] = []  # pieces: words, or parts of a word longer than the limit
     glued: list[bool] = []  # the piece joins the previous one without a space
+    owner: list[int] = []  # the token a piece belongs to
     quality: list[float] = []  # quality of a cut after piece k
     ends: list[bool] = []  # a sentence ends after piece k
     last = len(tokens) - 1
@@ -269,14 +310,19 @@ def _chunk_paragraph(tokens: list[str], max_chars: int) -> list[tuple[str, bool]
             for k, part in enumerate(parts):
                 texts.append(part)
                 glued.append(k > 0)
+                owner.append(i)
                 if k < len(parts) - 1:
                     quality.append(_Q_HARD)
                     ends.append(False)
         else:
             texts.append(token)
             glued.append(False)
+            owner.append(i)
         if i == last:
             quality.append(_Q_SENTENCE)
+            ends.append(True)
+        elif i in soft:
+            quality.append(_Q_SEGMENT)
             ends.append(True)
         else:
             q, end = _cut(token, tokens[i + 1])
@@ -314,7 +360,7 @@ def _chunk_paragraph(tokens: list[str], max_chars: int) -> list[tuple[str, bool]
         while pos[window[0]] + seps[window[0]] < limit:
             window.popleft()
         arg = window[0]
-        best[i] = best[arg] + _CHUNK_COST - quality[i - 1]
+        best[i] = best[arg] + chunk_cost - quality[i - 1]
         back[i] = arg
 
     bounds: list[int] = []
@@ -324,7 +370,7 @@ def _chunk_paragraph(tokens: list[str], max_chars: int) -> list[tuple[str, bool]
         i = back[i]
     bounds.reverse()
 
-    chunks: list[tuple[str, bool]] = []
+    chunks: list[_Piece] = []
     start = 0
     for stop in bounds:
         out = [texts[start]]
@@ -332,7 +378,11 @@ def _chunk_paragraph(tokens: list[str], max_chars: int) -> list[tuple[str, bool]
             if not glued[k]:
                 out.append(" ")
             out.append(texts[k])
-        chunks.append(("".join(out), ends[stop - 1]))
+        opens = start == 0 or owner[start] != owner[start - 1]
+        closes = stop == n or owner[stop] != owner[stop - 1]
+        chunks.append(
+            _Piece("".join(out), ends[stop - 1], owner[start], owner[stop - 1] + 1, opens, closes)
+        )
         start = stop
     return chunks
 
@@ -343,7 +393,9 @@ def _chunks_with_ends(text: str, max_chars: int) -> list[tuple[str, bool]]:
         raise ValueError(msg)
     out: list[tuple[str, bool]] = []
     for tokens in _paragraphs(text):
-        out.extend(_chunk_paragraph(tokens, max_chars))
+        out.extend(
+            (piece.text, piece.sentence_end) for piece in _chunk_paragraph(tokens, max_chars)
+        )
     return out
 
 
@@ -352,36 +404,117 @@ def chunk_text(text: str, max_chars: int) -> list[str]:
     return [chunk for chunk, _ in _chunks_with_ends(text, max_chars)]
 
 
-def chunk_script(script: Script, max_chars: int) -> list[Chunk]:
-    """Chunk every segment; the first chunk carries its chapter, the last its pause."""
+@dataclass
+class _Run:
+    """Tokens chunked together: a paragraph, or (packing) paragraphs of consecutive segments.
+
+    `parts` holds, per paragraph, its first token, its segment, and whether it is the first
+    and the last paragraph of that segment. A run without tokens stands for an empty segment.
+    """
+
+    tokens: list[str] = field(default_factory=list)
+    parts: list[tuple[int, int, bool, bool]] = field(default_factory=list)
+
+    def add(self, tokens: list[str], segment: int, first: bool, last: bool) -> None:
+        """Append one paragraph of a segment."""
+        self.parts.append((len(self.tokens), segment, first, last))
+        self.tokens.extend(tokens)
+
+
+def _may_cross(before: Segment, after: Segment, last: str, first: str) -> bool:
+    """Whether a chunk may run on from the end of `before` (its last token) into `after`."""
+    return (
+        before.chapter is None
+        and after.chapter is None
+        and before.role == after.role
+        and _ends_sentence(last, first)
+    )
+
+
+def _runs(script: Script, pack_segments: bool) -> list[_Run]:
+    """The script's paragraphs, joined across segment boundaries a chunk may cross."""
+    runs: list[_Run] = []
+    before: Segment | None = None  # the previous segment, if it had text
+    for index, segment in enumerate(script.segments):
+        paragraphs = _paragraphs(segment.text)
+        if not paragraphs:
+            runs.append(_Run(parts=[(0, index, True, True)]))
+            before = None
+            continue
+        for k, tokens in enumerate(paragraphs):
+            first, last = k == 0, k == len(paragraphs) - 1
+            if (
+                first
+                and pack_segments
+                and before is not None
+                and _may_cross(before, segment, runs[-1].tokens[-1], tokens[0])
+            ):
+                runs[-1].add(tokens, index, first, last)
+            else:
+                run = _Run()
+                run.add(tokens, index, first, last)
+                runs.append(run)
+        before = segment
+    return runs
+
+
+def _layout(run: _Run, max_chars: int, chunk_cost: float) -> list[_Piece]:
+    """Chunks of a run: across segment boundaries only when that saves requests."""
+    if len(run.parts) == 1:
+        return _chunk_paragraph(run.tokens, max_chars, chunk_cost=chunk_cost)
+    bounds = [part[0] for part in run.parts] + [len(run.tokens)]
+    soft = frozenset(b - 1 for b in bounds[1:-1])
+    packed = _chunk_paragraph(run.tokens, max_chars, soft, chunk_cost)
+    stops = {piece.stop for piece in packed if piece.closes}
+    if all(b in stops for b in bounds[1:-1]):
+        return packed  # nothing crossed
+    separate: list[_Piece] = []
+    for a, b in pairwise(bounds):
+        for piece in _chunk_paragraph(run.tokens[a:b], max_chars, chunk_cost=chunk_cost):
+            separate.append(replace(piece, start=piece.start + a, stop=piece.stop + a))
+    return packed if len(packed) < len(separate) else separate
+
+
+def chunk_script(script: Script, max_chars: int, *, pack_segments: bool = False) -> list[Chunk]:
+    """Chunk the segments; a segment's first chunk carries its chapter, its last its pause.
+
+    With `pack_segments` (an engine with a small limit, such as gTTS), requests weigh more
+    and a chunk may run on from one segment into the next when both are body text of the
+    same role (neither a heading, same speaker) and the first ends a sentence, but only where
+    that saves requests: the paragraph pause there is dropped and the engine's own pause at
+    the sentence end takes its place. Such a chunk belongs to (segment_index) the segment it
+    starts in and carries the pause of the segment it ends with, if it ends at its end.
+    """
+    if max_chars < 1:
+        msg = f"max_chars must be positive, got {max_chars}"
+        raise ValueError(msg)
+    segments = script.segments
     chunks: list[Chunk] = []
     pending_chapter: str | None = None
-    for index, segment in enumerate(script.segments):
-        pieces = _chunks_with_ends(segment.text, max_chars)
-        chapter = segment.chapter or pending_chapter
-        if not pieces:
+    chunk_cost = _PACK_CHUNK_COST if pack_segments else _CHUNK_COST
+    for run in _runs(script, pack_segments):
+        if not run.tokens:
             # Nothing to say: keep the chapter for the next chunk and the pause on the last.
-            pending_chapter = chapter
+            segment = segments[run.parts[0][1]]
+            pending_chapter = segment.chapter or pending_chapter
             if chunks and segment.pause_after_ms > chunks[-1].pause_after_ms:
                 prev = chunks[-1]
-                chunks[-1] = Chunk(
-                    prev.text, prev.segment_index, segment.pause_after_ms, prev.chapter
-                )
+                chunks[-1] = replace(prev, pause_after_ms=segment.pause_after_ms)
             continue
-        pending_chapter = None
-        for k, (text, sentence_end) in enumerate(pieces):
-            if k == len(pieces) - 1:
-                pause = segment.pause_after_ms
+        starts = [part[0] for part in run.parts]
+        for piece in _layout(run, max_chars, chunk_cost):
+            first_at, index, first, _ = run.parts[bisect_right(starts, piece.start) - 1]
+            chapter = None
+            if first and piece.opens and piece.start == first_at:
+                chapter = segments[index].chapter or pending_chapter
+                pending_chapter = None
+            k = bisect_right(starts, piece.stop - 1) - 1
+            end = starts[k + 1] if k + 1 < len(starts) else len(run.tokens)
+            if piece.closes and piece.stop == end and run.parts[k][3]:
+                pause = segments[run.parts[k][1]].pause_after_ms
             else:
-                pause = SENTENCE_PAUSE_MS if sentence_end else 0
-            chunks.append(
-                Chunk(
-                    text=text,
-                    segment_index=index,
-                    pause_after_ms=pause,
-                    chapter=chapter if k == 0 else None,
-                )
-            )
+                pause = SENTENCE_PAUSE_MS if piece.sentence_end else 0
+            chunks.append(Chunk(piece.text, index, pause, chapter))
     if pending_chapter is not None:
         logger.debug("chapter %r has no text after it and is dropped", pending_chapter)
     return chunks

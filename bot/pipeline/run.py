@@ -244,7 +244,11 @@ class Pipeline:
             ),
             language=script.language,
         )
-        chunks = tuple(chunk_script(_non_empty(spoken), engine.max_chars))
+        chunks = tuple(
+            chunk_script(
+                _non_empty(spoken), engine.max_chars, pack_segments=engine.max_chars <= 200
+            )
+        )
         return Prepared(article, script, chunks, engine.name, voice, truncated)
 
     async def render(

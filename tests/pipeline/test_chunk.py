@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import re
+from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.bench_normalize import build_article
+from bot.config import load_settings
 from bot.pipeline.chunk import (
     SENTENCE_PAUSE_MS,
     chunk_script,
     chunk_text,
     split_sentences,
 )
-from bot.pipeline.models import Chunk, Script, Segment
+from bot.pipeline.models import Article, Block, BlockKind, Chunk, Role, Script, Segment
+from bot.pipeline.run import Pipeline, RenderOptions
 
 NEWS = (
     "Am 24. November 2026 trafen sich die Minister in Berlin. Der 3. Platz ging an die "
@@ -165,6 +171,122 @@ def test_chunk_script_carries_segment_index_chapter_and_pauses() -> None:
     assert chunks[-1] == Chunk("„Ein Zitat.“", 3, 400, "Leer")
 
 
+# --- packing segments (gTTS) ----------------------------------------------------------
+
+# Two sentences (61 + 44 characters): two chunks of 100 characters.
+PARA_A = (
+    "Der Stadtrat hat am Dienstag über den neuen Haushalt beraten. "
+    "Die Sitzung dauerte bis in den späten Abend."
+)
+PARA_B = "Dann kam die Abstimmung."
+PARA_C = "Eine knappe Mehrheit stimmte am Ende für den Entwurf des Kämmerers der Stadt."
+
+
+def test_packing_runs_a_chunk_on_into_the_next_paragraph_when_that_saves_a_request() -> None:
+    script = Script(
+        (
+            Segment("reader", PARA_A, 700),
+            Segment("reader", PARA_B + " " + PARA_C, 900),
+            Segment("reader", "Das war knapp.", 1200),
+        )
+    )
+    assert len(chunk_script(script, 100)) == 5
+    assert chunk_script(script, 100, pack_segments=True) == [
+        Chunk("Der Stadtrat hat am Dienstag über den neuen Haushalt beraten.", 0, 250),
+        # Starts in segment 0 and crosses its end: the paragraph pause becomes a sentence end.
+        Chunk("Die Sitzung dauerte bis in den späten Abend. Dann kam die Abstimmung.", 0, 250),
+        # Starts in segment 1 and ends where segment 2 ends: segment 2's pause.
+        Chunk(PARA_C + " Das war knapp.", 1, 1200),
+    ]
+
+
+def test_packing_keeps_paragraphs_apart_when_crossing_saves_nothing() -> None:
+    first = "Der Stadtrat hat am Dienstag über den neuen Haushalt beraten."
+    script = Script((Segment("reader", first, 700), Segment("reader", PARA_C, 900)))
+    assert chunk_script(script, 100, pack_segments=True) == [
+        Chunk(first, 0, 700),
+        Chunk(PARA_C, 1, 900),
+    ]
+    # Two short paragraphs that fit in one request are one request.
+    script = Script((Segment("reader", "Ja.", 700), Segment("reader", "Nein.", 900)))
+    assert chunk_script(script, 100, pack_segments=True) == [Chunk("Ja. Nein.", 0, 900)]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (Segment("reader", PARA_A, 700), Segment("reader", PARA_B, 600, chapter="Abstimmung")),
+        (Segment("reader", PARA_A, 1200, chapter="Sitzung"), Segment("reader", PARA_B, 700)),
+        (Segment("reader", PARA_A, 700), Segment("quote", PARA_B, 700)),
+        (Segment("host", PARA_A, 700), Segment("reader", PARA_B, 700)),
+        (Segment("reader", PARA_A.rstrip("."), 700), Segment("reader", PARA_B, 700)),
+        (Segment("reader", PARA_A[:-6] + " am 24.", 700), Segment("reader", "Mai kam er.", 700)),
+    ],
+    ids=["into-heading", "out-of-heading", "to-quote", "host-to-reader", "no-period", "ordinal"],
+)
+def test_packing_never_crosses_a_heading_a_role_change_or_an_open_sentence(
+    before: Segment, after: Segment
+) -> None:
+    chunks = chunk_script(Script((before, after)), 100, pack_segments=True)
+    assert chunk_script(Script((before, after)), 100) == chunks
+    assert [c.segment_index for c in chunks] == [0, 0, 1]
+    assert chunks[1].pause_after_ms == before.pause_after_ms
+    assert chunks[2].chapter == after.chapter
+
+
+def test_packing_does_not_cross_an_empty_segment() -> None:
+    script = Script(
+        (
+            Segment("reader", PARA_A, 700),
+            Segment("reader", " \n ", 1500, chapter="Leer"),
+            Segment("reader", PARA_B, 900),
+        )
+    )
+    chunks = chunk_script(script, 100, pack_segments=True)
+    assert [(c.segment_index, c.pause_after_ms, c.chapter) for c in chunks] == [
+        (0, 250, None),
+        (0, 1500, None),
+        (2, 900, "Leer"),
+    ]
+
+
+def test_packed_chunks_never_end_in_a_bare_ordinal_or_abbreviation() -> None:
+    script = Script(tuple(Segment("reader", p, 700) for p in split_sentences(NEWS) * 3))
+    for limit in range(40, 121, 7):
+        chunks = chunk_script(script, limit, pack_segments=True)
+        assert len(chunks) < len(chunk_script(script, limit))
+        for chunk in chunks:
+            assert not BARE_END.search(chunk.text), (limit, chunk)
+
+
+def _bench_article() -> Article:
+    paragraphs = build_article()
+    blocks = tuple(Block(BlockKind.PARAGRAPH, p) for p in paragraphs[1:])
+    return Article(title=paragraphs[0], blocks=blocks, site="Beispiel-Zeitung")
+
+
+@pytest.mark.parametrize("intro", [False, True])
+async def test_gtts_requests_are_within_ten_percent_of_the_character_bound(
+    tmp_path: Path, intro: bool
+) -> None:
+    pipeline = Pipeline(load_settings(HOERCLUB_DATA_DIR=tmp_path / "data"))
+    try:
+        article = _bench_article()
+        gtts = pipeline.prepare(article, RenderOptions(engine="gtts", intro=intro))
+        espeak = pipeline.prepare(article, RenderOptions(engine="espeak", intro=intro))
+        spoken = [pipeline.speakable(s.text, "de") for s in gtts.script.segments]
+    finally:
+        await pipeline.aclose()
+    ideal = math.ceil(sum(len(text) for text in spoken) / 100)
+    assert len(gtts.chunks) <= 1.10 * ideal
+    assert all(not BARE_END.search(c.text) for c in gtts.chunks)
+    assert " ".join(c.text for c in gtts.chunks) == " ".join(" ".join(spoken).split())
+    # gTTS drops some paragraph pauses; espeak (500 characters) keeps every one.
+    long_pauses = sum(s.pause_after_ms >= 600 for s in gtts.script.segments)
+    assert sum(c.pause_after_ms >= 600 for c in gtts.chunks) < long_pauses
+    assert sum(c.pause_after_ms >= 600 for c in espeak.chunks) == long_pauses
+
+
 # --- properties -----------------------------------------------------------------------
 
 _VOCABULARY = (
@@ -174,7 +296,7 @@ _VOCABULARY = (
 )
 _WORDS = st.sampled_from(_VOCABULARY.split(" "))
 _JUNK = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)),
+    alphabet=st.characters(blacklist_categories=["Cs"]),
     min_size=1,
     max_size=30,
 )
@@ -234,3 +356,114 @@ def test_chunk_script_keeps_every_segment_in_order(texts: list[str], max_chars: 
             assert all(c.pause_after_ms in (0, SENTENCE_PAUSE_MS) for c in mine[:-1])
     assert [c.segment_index for c in chunks] == sorted(c.segment_index for c in chunks)
     assert all(0 < len(c.text) <= max_chars for c in chunks)
+
+
+_ENDINGS = st.sampled_from(
+    ["Ende.", "Ja!", "Wirklich?", "„Gut.“", "(Dann.)", "am 24.", "z. B.", ""]
+)
+_ROLES: tuple[Role, ...] = ("host", "reader", "quote")
+
+
+@st.composite
+def _scripts(draw: st.DrawFn, texts: st.SearchStrategy[str]) -> Script:
+    segments = []
+    for _ in range(draw(st.integers(min_value=0, max_value=7))):
+        text = draw(texts) + " " + draw(_ENDINGS)
+        segments.append(
+            Segment(
+                role=draw(st.sampled_from(_ROLES)),
+                text=text,
+                pause_after_ms=draw(st.integers(min_value=0, max_value=2000)),
+                chapter=draw(st.one_of(st.none(), st.none(), st.sampled_from(["K1", "K2"]))),
+            )
+        )
+    return Script(tuple(segments))
+
+
+def _ends_a_sentence(text: str) -> bool:
+    core = text.rstrip("\"'“”‘’»«›‹)]}")
+    return core.endswith((".", "!", "?", "…"))
+
+
+def _check_layout(script: Script, chunks: list[Chunk], pack: bool) -> None:
+    """Every chunk where it belongs: text, segment, pause, chapter, crossings."""
+    segments = script.segments
+    words = [" ".join(s.text.split()) for s in segments]
+    # Where each segment with text sits in the text of the whole script.
+    spans: dict[int, tuple[int, int]] = {}
+    offset = 0
+    for i, text in enumerate(words):
+        if text:
+            spans[i] = (offset, offset + len(text))
+            offset += len(text) + 1
+    assert " ".join(c.text for c in chunks) == " ".join(w for w in words if w)
+    said = list(spans)
+    offset = 0
+    for chunk in chunks:
+        start, stop = offset, offset + len(chunk.text)
+        offset = stop + 1
+        # segment_index: the segment the chunk starts in.
+        begin, end = spans[chunk.segment_index]
+        assert begin <= start < end
+        # Any segment end inside the chunk is a permitted crossing.
+        for a, b in pairwise(said):
+            if start < spans[a][1] < stop:
+                assert pack
+                assert b == a + 1, "crossed an empty segment"
+                before, after = segments[a], segments[b]
+                assert before.chapter is None
+                assert after.chapter is None
+                assert before.role == after.role
+                assert _ends_a_sentence(words[a])
+        # The pause: the segment's (raised by empty segments after it) at its end.
+        ending = [i for i in said if spans[i][1] == stop]
+        if ending:
+            i = ending[0]
+            pause = segments[i].pause_after_ms
+            for later in segments[i + 1 :]:
+                if later.text.split():
+                    break
+                pause = max(pause, later.pause_after_ms)
+            assert chunk.pause_after_ms == pause
+        else:
+            assert chunk.pause_after_ms in (0, SENTENCE_PAUSE_MS)
+        # The chapter: on the chunk that starts a segment (a heading or one after an empty
+        # heading), nowhere else.
+        starting = [i for i in said if spans[i][0] == start]
+        expected = None
+        if starting:
+            i = starting[0]
+            expected = segments[i].chapter
+            for earlier in reversed(segments[:i]):
+                if earlier.text.split() or expected is not None:
+                    break
+                expected = earlier.chapter
+        assert chunk.chapter == expected
+    for i in said:
+        if segments[i].chapter:
+            assert any(c.chapter == segments[i].chapter for c in chunks)
+
+
+_SHORT_WORDS = st.lists(st.sampled_from(_VOCABULARY.split(" ")), max_size=40).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script=_scripts(_SHORT_WORDS), max_chars=st.integers(min_value=20, max_value=200))
+def test_packed_script_keeps_every_chunk_where_it_belongs(script: Script, max_chars: int) -> None:
+    packed = chunk_script(script, max_chars, pack_segments=True)
+    separate = chunk_script(script, max_chars)
+    assert all(c.text and c.text == c.text.strip() and len(c.text) <= max_chars for c in packed)
+    assert len(packed) <= len(separate)
+    _check_layout(script, packed, pack=True)
+    _check_layout(script, separate, pack=False)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(script=_scripts(_texts()), max_chars=st.integers(min_value=20, max_value=500))
+def test_packed_script_never_loses_text(script: Script, max_chars: int) -> None:
+    chunks = chunk_script(script, max_chars, pack_segments=True)
+    assert all(c.text and len(c.text) <= max_chars for c in chunks)
+    said = "".join("".join(s.text.split()) for s in script.segments)
+    assert "".join("".join(c.text.split()) for c in chunks) == said
+    assert [c.segment_index for c in chunks] == sorted(c.segment_index for c in chunks)
+    assert len(chunks) <= len(chunk_script(script, max_chars))
