@@ -78,7 +78,7 @@ def build_script(article: Article, *, intro: bool = True, truncated: bool = Fals
     if host_intro:
         segments.append(Segment("host", host_intro, AFTER_INTRO_PAUSE_MS))
     elif article.title:
-        # The host announces the headline: a different role keeps it from being packed with the lead.
+        # The host announces the headline; the role keeps it from being packed with the lead.
         segments.append(Segment("host", article.title, AFTER_INTRO_PAUSE_MS))
     if article.lead:
         segments.append(Segment("reader", article.lead, PARAGRAPH_PAUSE_MS))
