@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from telegram import Audio, Bot, Message, ReplyParameters, Voice
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.errors import HoerclubError
 from bot.jobs.api import AudioFormat
@@ -87,7 +87,7 @@ def audio_title(meta: AudioMeta, locale: str, part: int = 1, parts: int = 1) -> 
 
 def refused(exc: Exception) -> bool:
     """Whether Telegram certainly did not accept a send (so it may safely be retried later)."""
-    if isinstance(exc, BadRequest):
+    if isinstance(exc, (BadRequest, Forbidden)):
         return True
     if isinstance(exc, TimedOut):
         return False

@@ -29,7 +29,7 @@ from bot.telegram.keyboards import FIRST_PART_PREFIX, SETTINGS_PREFIX
 from bot.telegram.logsafety import protect_token
 from bot.telegram.texts import t
 from bot.telegram.updates import PerChatUpdateProcessor
-from bot.telegram.worker import JobRunner, sweep_audio
+from bot.telegram.worker import JobRunner, sweep_audio_forever
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ COMMANDS_EN: Final = (
 )
 
 _SERVICES_KEY: Final = "hoerclub.runner"
+_SWEEPER_KEY: Final = "hoerclub.sweeper"
 
 
 def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) -> BotApplication:
@@ -136,15 +137,19 @@ async def set_commands(app: BotApplication) -> None:
 async def _on_startup(app: BotApplication) -> None:
     settings, jobs, runner = app.bot_data[_SERVICES_KEY]
     await set_commands(app)
-    removed = await asyncio.to_thread(sweep_audio, settings)
-    if removed:
-        logger.info("removed %d stale audio directories", removed)
+    app.bot_data[_SWEEPER_KEY] = asyncio.create_task(
+        sweep_audio_forever(settings), name="hoerclub-audio-sweeper"
+    )
     await jobs.start(runner, runner.on_failure)
     logger.info("bot @%s ready; %d workers", app.bot.username, settings.workers)
 
 
 async def _on_stop(app: BotApplication) -> None:
     _, jobs, _ = app.bot_data[_SERVICES_KEY]
+    sweeper: asyncio.Task[None] | None = app.bot_data.pop(_SWEEPER_KEY, None)
+    if sweeper is not None:
+        sweeper.cancel()
+        await asyncio.gather(sweeper, return_exceptions=True)
     await jobs.stop()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 import logging
 from typing import Final
 
@@ -38,7 +37,7 @@ from bot.telegram.links import (
     message_text,
     strip_command,
 )
-from bot.telegram.texts import error_text, format_number, locale_of, shorten, t
+from bot.telegram.texts import error_text, format_number, locale_of, plain, shorten, t
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +81,8 @@ class BotHandlers:
         logger.info("update from user %s refused by the allowlist", user.id if user else None)
         chat = update.effective_chat
         if update.callback_query is not None:
-            await update.callback_query.answer(
-                shorten(
-                    html.unescape(
-                        t("access.denied", _locale(update), user_id=user.id if user else "?")
-                    ),
-                    190,
-                )
-            )
+            denied = plain("access.denied", _locale(update), user_id=user.id if user else "?")
+            await update.callback_query.answer(shorten(denied, 190), show_alert=True)
         elif chat is not None and chat.type == ChatType.PRIVATE and update.effective_message:
             await update.effective_message.reply_html(
                 t("access.denied", _locale(update), user_id=user.id if user else "?")

@@ -37,6 +37,11 @@ def t(key: str, locale: str = DEFAULT_LOCALE, /, **params: object) -> str:
     return template(key, locale).format_map(safe)
 
 
+def plain(key: str, locale: str = DEFAULT_LOCALE, /, **params: object) -> str:
+    """The message as plain text (for callback answers, which know no HTML)."""
+    return html.unescape(_TAG.sub("", t(key, locale, **params)))
+
+
 def locale_of(language_code: str | None) -> str:
     """The locale for a Telegram user's language code."""
     return pick_locale(language_code)

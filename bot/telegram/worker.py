@@ -64,8 +64,11 @@ T = TypeVar("T")
 UPLOAD_HEADROOM: Final = 256 * 1024
 # /status shows progress from the database; a write every few percent is plenty.
 REPORT_STEP_PERCENT: Final = 5
-# Rendered files of delivered or abandoned jobs are swept after this long.
-AUDIO_MAX_AGE_SECONDS: Final = 24 * 3600
+# Rendered files are kept this long, then swept: the job service offers a rendered result to
+# jobs for the same article for an hour (SHARED_RESULT_MAX_AGE), so they must outlive delivery.
+AUDIO_MAX_AGE_SECONDS: Final = 3600
+# How often a running bot sweeps old audio.
+AUDIO_SWEEP_INTERVAL: Final = 600
 # The voice part of the file_id cache key: the request is looked up before the article (and so
 # its language, which picks the concrete voice) is known; the engine's voice for the article's
 # language is deterministic, so "auto" plus the intro flag identifies the audio.
@@ -152,6 +155,15 @@ def audio_key(
 def job_dir(settings: Settings, job_id: int) -> Path:
     """Where a job's audio and thumbnail are written."""
     return settings.data_dir / "audio" / f"job-{job_id}"
+
+
+async def sweep_audio_forever(settings: Settings) -> None:
+    """Sweep old audio now and every AUDIO_SWEEP_INTERVAL seconds (a task of the running bot)."""
+    while True:
+        removed = await asyncio.to_thread(sweep_audio, settings)
+        if removed:
+            logger.info("removed %d old audio directories", removed)
+        await asyncio.sleep(AUDIO_SWEEP_INTERVAL)
 
 
 def sweep_audio(settings: Settings, max_age: float = AUDIO_MAX_AGE_SECONDS) -> int:
@@ -393,6 +405,11 @@ class JobRunner:
         req = ctx.job.request
         locale = req.language
         await ctx.mark_delivering()
+        if not all(path.is_file() for path in rendered.paths):
+            # Another job's render, swept meanwhile: nothing was sent, so try again (the
+            # retry finds the file_id that job stored, or renders anew).
+            await ctx.abort_delivery()
+            raise FileNotFoundError(f"rendered audio of job {ctx.job.id} vanished")
         await status.update(
             t("status.sending", locale, title=status_title(rendered.meta.title, locale))
         )
@@ -446,7 +463,6 @@ class JobRunner:
             )
         else:
             await status.remove()
-        await asyncio.to_thread(shutil.rmtree, job_dir(self.settings, ctx.job.id), True)
         logger.info(
             "job %s: delivered %d part(s), %.0f s, engine %s",
             ctx.job.id,
