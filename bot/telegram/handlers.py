@@ -37,7 +37,15 @@ from bot.telegram.links import (
     message_text,
     strip_command,
 )
-from bot.telegram.texts import error_text, format_number, locale_of, plain, shorten, t
+from bot.telegram.texts import (
+    error_text,
+    format_number,
+    locale_of,
+    plain,
+    shorten,
+    t,
+    t_count,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +209,7 @@ class BotHandlers:
             except BadRequest as exc:
                 logger.info("status %s not edited on cancel: %s", view.status_message_id, exc)
         if count:
-            await message.reply_html(t("cancel.done", locale, count=count))
+            await message.reply_html(t_count("cancel.done", count, locale, count=count))
         else:
             await message.reply_html(t("cancel.none", locale))
 
@@ -304,8 +312,9 @@ class BotHandlers:
             await message.reply_html(t(key, locale))
         if work.dropped:
             await message.reply_html(
-                t(
+                t_count(
                     "links.capped",
+                    work.dropped,
                     locale,
                     max_links=self.settings.max_links_per_message,
                     rest=work.dropped,

@@ -37,6 +37,11 @@ def t(key: str, locale: str = DEFAULT_LOCALE, /, **params: object) -> str:
     return template(key, locale).format_map(safe)
 
 
+def t_count(key: str, count: int, locale: str = DEFAULT_LOCALE, /, **params: object) -> str:
+    """`key.one` for a count of one, `key.other` otherwise (German and English need no more)."""
+    return t(f"{key}.{'one' if count == 1 else 'other'}", locale, **params)
+
+
 def plain(key: str, locale: str = DEFAULT_LOCALE, /, **params: object) -> str:
     """The message as plain text (for callback answers, which know no HTML)."""
     return html.unescape(_TAG.sub("", t(key, locale, **params)))

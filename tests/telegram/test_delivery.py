@@ -141,8 +141,8 @@ async def test_several_links_are_queued_in_order_and_capped_with_a_note(
     assert titles == ["Artikel Nummer 1", "Artikel Nummer 2", "Artikel Nummer 3"]
     notes = [t for t in texts_of(fake, USER) if "ersten 3 Links" in t]
     assert notes == [
-        "Ich nehme die ersten 3 Links aus dieser Nachricht. "
-        "Die übrigen 1 schick mir bitte in einer neuen Nachricht."
+        "Ich lese die ersten 3 Links dieser Nachricht vor. "
+        "Den einen weiteren schick mir bitte in einer neuen Nachricht."
     ]
 
 

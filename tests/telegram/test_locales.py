@@ -60,6 +60,12 @@ def test_every_key_used_in_the_telegram_code_exists() -> None:
         used.update(pattern.findall(path.read_text(encoding="utf-8")))
     assert used, "the pattern found no keys at all"
     known = set(load_locale("de"))
+    counted: set[str] = set()
+    for path in (BOT_DIR / "telegram").glob("*.py"):
+        counted.update(re.findall(r"""\bt_count\(\s*["']([a-z_.]+)["']""", path.read_text()))
+    assert counted, "no counted keys found"
+    for key in counted:
+        assert {f"{key}.one", f"{key}.other"} <= known, key
     prefixes = {key for key in used if key.endswith((".", "_"))}  # keys built at run time
     assert used - prefixes <= known, used - prefixes - known
     for prefix in prefixes:

@@ -37,8 +37,8 @@ async def test_status_lists_running_and_waiting_jobs_and_cancel_stops_them(
     assert lines[2] == f"2. ⏳ {second}"
 
     fake.send_text(USER, "/abbrechen")
-    done = await fake.wait_for_sent(USER, lambda m: (m.text or "").startswith("🚫 2 Auftrag"))
-    assert done.text == "🚫 2 Auftrag/Aufträge abgebrochen."
+    done = await fake.wait_for_sent(USER, lambda m: (m.text or "").startswith("🚫 2 Auftr"))
+    assert done.text == "🚫 2 Aufträge abgebrochen."
     requests_at_cancel = gtts.requests
     await settle(2.5)  # longer than the status edit interval: no late progress edit may land
     statuses = [m for m in fake.sent(USER) if (m.texts[0] or "").startswith("⏳")]
