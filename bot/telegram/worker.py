@@ -9,7 +9,7 @@ import logging
 import shutil
 import time
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
@@ -89,7 +89,6 @@ class Rendered:
     truncated_words: int | None
     meta: AudioMeta
     thumbnail: Path | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for `JobContext.mark_rendered`."""
@@ -510,9 +509,10 @@ class JobRunner:
         """Turn a failed job's status message into the German explanation of what happened."""
         req = failed.job.request
         locale = req.language
-        text = error_text(
-            failed.error_key, locale, failed.params, defaults=self.error_defaults(locale)
-        )
+        key = failed.error_key
+        if req.kind == "text" and key == "error.no_article":
+            key = "error.text_too_short"  # the page wording would confuse: there was no page
+        text = error_text(key, locale, failed.params, defaults=self.error_defaults(locale))
         markup: InlineKeyboardMarkup | None = None
         if failed.error_key == "error.too_long":
             markup = first_part_keyboard(self.settings.max_article_words, locale)

@@ -223,3 +223,16 @@ async def test_an_upload_telegram_refuses_is_reported_and_can_be_retried(
     assert status.text is not None
     fake.send_text(USER, url)
     await fake.wait_for_sent(USER, kind="audio", timeout=60)
+
+
+async def test_a_text_too_short_to_read_is_explained_as_such(
+    fake: FakeTelegram, start_bot: StartBot
+) -> None:
+    await start_bot()
+    text = "Kurz, aber über dreihundert Zeichen lang: " + "Donaudampfschifffahrt " * 14
+    assert len(text) >= 300
+    assert len(text.split()) < 50
+    fake.send_text(USER, text)
+    status = await _final_status(fake, "✂️")
+    assert status.text is not None
+    assert "50 Wörter" in status.text
