@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Final
+from functools import cache
+from typing import Any, Final
 
 import py3langid
 
@@ -15,7 +16,15 @@ LANGUAGES: Final = ("de", "en", "fr", "es", "it", "nl", "pl", "pt", "da", "sv", 
 # Below this many characters the detector is unreliable; the page's lang attribute wins.
 MIN_CHARS_FOR_DETECTION: Final = 200
 
-_identifier = py3langid.langid._load_identifier(norm_probs=True, langs=list(LANGUAGES))
+
+@cache
+def _identifier() -> Any:
+    """The model, loaded on first use: it costs about 130 MB, which a bot that only serves
+    file_id reuse never needs to pay."""
+    langid = py3langid.langid
+    identifier = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
 
 
 def detect_language(text: str, declared: str | None = None) -> str:
@@ -24,7 +33,7 @@ def detect_language(text: str, declared: str | None = None) -> str:
     sample = text[:5000]
     if len(sample) < MIN_CHARS_FOR_DETECTION:
         return declared_code or "de"
-    code, probability = _identifier.classify(sample)
+    code, probability = _identifier().classify(sample)
     if probability < 0.6:
         return declared_code or "de"
     if declared_code and declared_code != code:
