@@ -138,7 +138,8 @@ async def one_run(fake: FakeGTTS, concurrency: int, tmp: Path) -> dict[str, floa
         HOERCLUB_DATA_DIR=tmp / f"data{concurrency}",
     )
     engine = GTTSEngine(settings)
-    chunks = chunk_script(german_article(), engine.max_chars)
+    # Packed across paragraphs, exactly as Pipeline.prepare does for gTTS.
+    chunks = chunk_script(german_article(), engine.max_chars, pack_segments=True)
     cache = ClipCache(tmp / f"cache-{concurrency}-{time.monotonic_ns()}")
     fake.reset()
     first: list[float] = []
