@@ -6,28 +6,50 @@ import asyncio
 import contextlib
 import logging
 import signal
+from dataclasses import dataclass
+from typing import Any
 
 from bot.config import Settings
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
 from bot.storage.db import Database
-from bot.telegram.factory import build_application, start_application, stop_application
+from bot.telegram.factory import (
+    BotApplication,
+    build_application,
+    start_application,
+    stop_application,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def run_bot(settings: Settings) -> int:
-    """Run the bot with long polling until SIGINT/SIGTERM; returns the exit code."""
-    return asyncio.run(serve(settings))
+@dataclass
+class Services:
+    """Everything a running bot holds, closed in reverse order by `close`."""
+
+    settings: Settings
+    db: Database
+    jobs: JobService
+    pipeline: Pipeline
+    app: BotApplication
+
+    async def close(self) -> None:
+        """Stop polling and the workers, then close the pipeline and the database."""
+        try:
+            await stop_application(self.app)
+        finally:
+            try:
+                await self.pipeline.aclose()
+            finally:
+                await self.db.dispose()
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """Open the database, the job service and the pipeline, poll until `stop` or a signal."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+async def open_services(settings: Settings, **job_tuning: Any) -> Services:
+    """Migrate the database and build the job service, the pipeline and the Application.
+
+    `job_tuning` passes JobService's tuning knobs (poll and retry intervals) through; the bot
+    itself uses the defaults, tests shorten them.
+    """
     await asyncio.to_thread(settings.data_dir.mkdir, parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
     await db.migrate()
@@ -36,19 +58,31 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         workers=settings.workers,
         max_waiting_per_user=settings.max_waiting_jobs,
         max_per_day=settings.max_jobs_per_day,
+        **job_tuning,
     )
     pipeline = Pipeline(settings)
-    app = build_application(settings, pipeline, jobs)
+    return Services(settings, db, jobs, pipeline, build_application(settings, pipeline, jobs))
+
+
+def run_bot(settings: Settings) -> int:
+    """Run the bot with long polling until SIGINT/SIGTERM; returns the exit code."""
+    return asyncio.run(serve(settings))
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Open the services, poll until `stop` or a signal, close everything."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    services = await open_services(settings)
     try:
-        await start_application(app)
+        await start_application(services.app)
         custom = "api.telegram.org" not in settings.telegram_api_base_url
         logger.info("polling %s", "a custom Bot API server" if custom else "Telegram")
         await stop.wait()
         logger.info("stopping")
     finally:
-        try:
-            await stop_application(app)
-        finally:
-            await pipeline.aclose()
-            await db.dispose()
+        await services.close()
     return 0

@@ -12,16 +12,12 @@ from typing import Any
 
 import pytest
 
+from bot.app import Services, open_services
 from bot.config import Settings, load_settings
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
 from bot.storage.db import Database
-from bot.telegram.factory import (
-    BotApplication,
-    build_application,
-    start_application,
-    stop_application,
-)
+from bot.telegram.factory import BotApplication, start_application
 from tests.support.article_server import ArticleServer
 from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram, SentMessage
@@ -75,23 +71,40 @@ class BotUnderTest:
     """A running bot with its services, for assertions on the database side too."""
 
     fake: FakeTelegram
-    settings: Settings
-    app: BotApplication
-    jobs: JobService
-    pipeline: Pipeline
-    db: Database
+    services: Services
     stopped: bool = field(default=False)
+
+    @property
+    def settings(self) -> Settings:
+        """The bot's settings."""
+        return self.services.settings
+
+    @property
+    def app(self) -> BotApplication:
+        """The python-telegram-bot Application."""
+        return self.services.app
+
+    @property
+    def jobs(self) -> JobService:
+        """The durable job service."""
+        return self.services.jobs
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline the workers render with."""
+        return self.services.pipeline
+
+    @property
+    def db(self) -> Database:
+        """The bot's database."""
+        return self.services.db
 
     async def stop(self) -> None:
         """Stop polling and workers, close the pipeline and the database."""
         if self.stopped:
             return
         self.stopped = True
-        try:
-            await stop_application(self.app)
-        finally:
-            await self.pipeline.aclose()
-            await self.db.dispose()
+        await self.services.close()
 
 
 StartBot = Callable[..., Awaitable[BotUnderTest]]
@@ -114,21 +127,10 @@ async def start_bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[StartBo
         }
         values.update(env)
         settings = load_settings(**values)
-        db = Database(settings.effective_database_url)
-        await db.migrate()
-        jobs = JobService(
-            db,
-            workers=settings.workers,
-            max_waiting_per_user=settings.max_waiting_jobs,
-            max_per_day=settings.max_jobs_per_day,
-            poll_seconds=0.2,
-            retry_delays=(0.2,),
-        )
-        pipeline = Pipeline(settings)
-        app = build_application(settings, pipeline, jobs)
-        bot = BotUnderTest(fake, settings, app, jobs, pipeline, db)
+        services = await open_services(settings, poll_seconds=0.2, retry_delays=(0.2,))
+        bot = BotUnderTest(fake, services)
         running.append(bot)
-        await start_application(app)
+        await start_application(services.app)
         await fake.wait_until_polling()
         return bot
 
