@@ -145,13 +145,14 @@ class GTTSEngine:
         self.requests_sent = 0
         self._count_lock = threading.Lock()
         self._random = random.Random()  # noqa: S311 — jitter, not secrets
-        self._executor = ThreadPoolExecutor(
-            max_workers=settings.tts_concurrency, thread_name_prefix="gtts"
-        )
+        # HOERCLUB_TTS_CONCURRENCY bounds one article's requests (synthesize_chunks holds that
+        # semaphore); the engine is shared by every bot worker, so its threads allow each
+        # worker its own share: one user's long article does not starve everyone else's
+        # first chunks (bench_bot: median first audio 22 s with one shared bound of 4).
+        in_flight = settings.tts_concurrency * settings.workers
+        self._executor = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="gtts")
         self._session = requests.Session()
-        adapter = HTTPAdapter(
-            pool_connections=2, pool_maxsize=settings.tts_concurrency, max_retries=0
-        )
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=in_flight, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
 

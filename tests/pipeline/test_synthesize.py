@@ -86,9 +86,27 @@ async def test_engine_threads_bound_concurrency_too(
     make_engine: Callable[..., GTTSEngine], fake: FakeGTTS
 ) -> None:
     fake.delay = 0.05
-    engine = make_engine(HOERCLUB_TTS_CONCURRENCY=2)
+    engine = make_engine(HOERCLUB_TTS_CONCURRENCY=2, HOERCLUB_WORKERS=1)
     await synthesize_chunks(engine, chunks_of(TEXTS), "de", concurrency=16, cache=None)
     assert fake.max_concurrent <= 2
+
+
+async def test_each_worker_gets_its_own_share_of_the_engine(
+    make_engine: Callable[..., GTTSEngine], fake: FakeGTTS
+) -> None:
+    # Two articles rendered at once (two bot workers) each keep their own bound of 2, so the
+    # second user's first chunks do not wait behind the first user's whole article.
+    fake.delay = 0.1
+    engine = make_engine(HOERCLUB_TTS_CONCURRENCY=2, HOERCLUB_WORKERS=2)
+    first = [f"Erster Artikel, Satz {i}." for i in range(8)]
+    second = [f"Zweiter Artikel, Satz {i}." for i in range(8)]
+    await asyncio.gather(
+        synthesize_chunks(engine, chunks_of(first), "de", concurrency=2, cache=None),
+        synthesize_chunks(engine, chunks_of(second), "de", concurrency=2, cache=None),
+    )
+    assert fake.max_concurrent == 4
+    # The second article's first chunk went out among the first requests, not after 8.
+    assert fake.texts.index(second[0]) < 4
 
 
 async def test_first_chunks_are_requested_first(
