@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from functools import cache
 from typing import Any, Final
 
@@ -17,14 +18,22 @@ LANGUAGES: Final = ("de", "en", "fr", "es", "it", "nl", "pl", "pt", "da", "sv", 
 MIN_CHARS_FOR_DETECTION: Final = 200
 
 
+_model_lock = threading.Lock()
+
+
 @cache
-def _identifier() -> Any:
-    """The model, loaded on first use: it costs about 130 MB, which a bot that only serves
-    file_id reuse never needs to pay."""
+def _load_model() -> Any:
     langid = py3langid.langid
     identifier = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(LANGUAGES))
     return identifier
+
+
+def _identifier() -> Any:
+    """The model, loaded once on first use: it costs about 130 MB, which a bot that only serves
+    file_id reuse never pays. Extraction runs in threads, so the first load is locked."""
+    with _model_lock:
+        return _load_model()
 
 
 def detect_language(text: str, declared: str | None = None) -> str:
