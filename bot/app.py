@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
+from bot.jobs.api import RenderPrefs
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
 from bot.storage.db import Database
@@ -58,6 +59,7 @@ async def open_services(settings: Settings, **job_tuning: Any) -> Services:
         workers=settings.workers,
         max_waiting_per_user=settings.max_waiting_jobs,
         max_per_day=settings.max_jobs_per_day,
+        default_prefs=RenderPrefs(intro=settings.host_intro),
         **job_tuning,
     )
     pipeline = Pipeline(settings)

@@ -141,7 +141,8 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await progress(_Stage("fetch"))
         article = await _load(pipeline, args.source)
-        options = RenderOptions(engine=args.engine, format=args.format, intro=not args.no_intro)
+        intro = settings.host_intro and not args.no_intro
+        options = RenderOptions(engine=args.engine, format=args.format, intro=intro)
         if args.dry_run:
             prepared = pipeline.prepare(article, options)
             info = _article_json(article) | {

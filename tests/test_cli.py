@@ -181,3 +181,13 @@ def test_check_reports_the_installation() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ffmpeg:" in result.stdout
     assert "espeak:   ok" in result.stdout
+
+
+def test_operator_can_switch_the_host_intro_off() -> None:
+    result = run_cli(
+        "read", str(SAMPLE), "--dry-run", "--json", env={"HOERCLUB_HOST_INTRO": "false"}
+    )
+    assert result.returncode == 0, result.stderr
+    spoken = json.loads(result.stdout)["spoken"]
+    assert not any("Hörclub" in chunk for chunk in spoken)
+    assert "Tesla-Chef stellt überraschende Anfrage" in spoken[0]

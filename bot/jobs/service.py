@@ -248,6 +248,7 @@ class JobService:
         sweep_seconds: float = SWEEP_SECONDS,
         retry_delays: Sequence[float] = RETRY_DELAYS,
         max_attempts: int = MAX_ATTEMPTS,
+        default_prefs: RenderPrefs | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -262,6 +263,7 @@ class JobService:
         self._sweep_seconds = sweep_seconds
         self._retry_delays = tuple(retry_delays) or (0.0,)
         self._max_attempts = max_attempts
+        self.default_prefs = default_prefs or RenderPrefs()
         self._owner = ""
         self._handler: JobHandler | None = None
         self._on_failure: FailureHandler | None = None
@@ -425,10 +427,11 @@ class JobService:
     # --- settings and the file_id cache ---------------------------------------------------------
 
     async def get_prefs(self, user_id: int) -> RenderPrefs:
-        """The user's saved settings, or the defaults."""
+        """The user's saved settings over the operator's defaults."""
         async with self.db.session() as session:
             user = await UserRepository(session).get(user_id)
-            return RenderPrefs.from_dict(user.settings if user is not None else {})
+            saved = user.settings if user is not None else {}
+            return RenderPrefs.from_dict(self.default_prefs.to_dict() | dict(saved))
 
     async def set_prefs(self, user_id: int, **changes: Any) -> RenderPrefs:
         """Change some settings (engine, tempo, format, intro) and return the new ones."""
@@ -451,7 +454,7 @@ class JobService:
             merged = await UserRepository(session).update_settings(
                 user_id, changes, now=self._now()
             )
-        return RenderPrefs.from_dict(merged)
+        return RenderPrefs.from_dict(self.default_prefs.to_dict() | dict(merged))
 
     async def cached_audio(self, key: AudioKey) -> CachedAudio | None:
         """A previous upload of exactly this audio, if any."""

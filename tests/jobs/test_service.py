@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -435,3 +436,20 @@ async def test_clock_drives_backoff(db: Database) -> None:
         now[0] += dt.timedelta(seconds=6).total_seconds()
         await wait_until(lambda: all_final(svc, [job_id]), what="the retry")
     assert calls == [1, 2]
+
+
+async def test_operator_defaults_apply_until_the_user_chooses(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{(tmp_path / 'prefs.sqlite3').as_posix()}")
+    await db.migrate()
+    service = JobService(
+        db, workers=1, max_waiting_per_user=5, max_per_day=10,
+        default_prefs=RenderPrefs(intro=False),
+    )  # fmt: skip
+    try:
+        assert (await service.get_prefs(7)).intro is False
+        assert (await service.set_prefs(7, tempo=1.25)).intro is False
+        assert (await service.set_prefs(7, intro=True)).intro is True
+        assert (await service.get_prefs(7)).intro is True
+        assert (await service.get_prefs(8)).intro is False
+    finally:
+        await db.dispose()
