@@ -181,6 +181,9 @@ class CachedAudio:
     duration: int | None = None  # seconds
     title: str | None = None
     performer: str | None = None
+    # What the caption said, so a reuse says the same: the Telegram layer's data (a JSON object,
+    # e.g. its AudioMeta dict); None for uploads remembered before it was stored.
+    meta: Mapping[str, Any] | None = None
 
 
 # --- errors -----------------------------------------------------------------------------------

@@ -470,6 +470,7 @@ class JobService:
                 duration=row.duration,
                 title=row.title,
                 performer=row.performer,
+                meta=row.meta,
             )
 
     async def remember_audio(self, key: AudioKey, audio: CachedAudio) -> None:
@@ -480,6 +481,7 @@ class JobService:
             "duration": audio.duration,
             "title": audio.title,
             "performer": audio.performer,
+            "meta": dict(audio.meta) if audio.meta is not None else None,
         }
         async with self.db.session() as session:
             await AudioCacheRepository(session).put(

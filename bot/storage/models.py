@@ -149,6 +149,8 @@ class AudioCacheRow(Base):
     duration: Mapped[int | None] = mapped_column(Integer, nullable=True)
     title: Mapped[str | None] = mapped_column(Text, nullable=True)
     performer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The caption's facts (title, link, site, author, date, notes) for a reuse; since 0002.
+    meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 

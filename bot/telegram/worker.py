@@ -9,7 +9,7 @@ import logging
 import shutil
 import time
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
@@ -133,6 +133,51 @@ class Rendered:
         if not all(p.is_file() for p in paths):
             return None
         return rendered
+
+
+@dataclass(frozen=True)
+class CachedCaption:
+    """What a delivered audio's caption said, kept as `CachedAudio.meta` so a reuse says it too."""
+
+    meta: AudioMeta
+    duration: float  # the exact seconds the listening time was computed from
+    fell_back: bool = False
+    truncated_words: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the AudioMeta dict plus the caption's other facts."""
+        return self.meta.to_dict() | {
+            "duration": self.duration,
+            "fell_back": self.fell_back,
+            "truncated_words": self.truncated_words,
+        }
+
+    @classmethod
+    def from_cached(cls, cached: CachedAudio, req: JobRequest) -> CachedCaption:
+        """The stored caption facts; for uploads remembered without them, what the row has."""
+        untitled = t("audio.untitled", req.language)
+        data = cached.meta
+        if data:
+            try:
+                meta = AudioMeta.from_dict(data)
+                truncated = data.get("truncated_words")
+                return cls(
+                    meta=meta if meta.title else replace(meta, title=untitled),
+                    duration=float(data.get("duration") or cached.duration or 0),
+                    fell_back=bool(data.get("fell_back")),
+                    truncated_words=int(truncated) if truncated is not None else None,
+                )
+            except (TypeError, ValueError):
+                logger.warning("cached caption unreadable: %r", data)
+        return cls(
+            meta=AudioMeta(
+                title=cached.title or untitled,
+                url=req.source if req.kind == "url" else None,
+                site=cached.performer,
+            ),
+            duration=float(cached.duration or 0),
+            truncated_words=req.options.truncate_words,
+        )
 
 
 def audio_key(
@@ -271,23 +316,23 @@ class JobRunner:
     ) -> JobOutcome | None:
         """Send a previous upload by file_id; None when Telegram no longer knows it."""
         req = ctx.job.request
-        meta = AudioMeta(
-            title=cached.title or t("audio.untitled", req.language),
-            url=req.source if req.kind == "url" else None,
-            site=cached.performer,
-        )
+        caption = CachedCaption.from_cached(cached, req)
+        meta = caption.meta
         await ctx.report(100, meta.title)
         await ctx.mark_delivering()
-        await status.update(t("status.sending", req.language, title=status_title(meta.title)))
+        await status.update(
+            t("status.sending", req.language, title=status_title(meta.title, req.language))
+        )
         try:
             sent = await send_parcel(
                 self.bot,
                 req.chat_id,
-                Parcel(cached.file_id, float(cached.duration or 0)),
+                Parcel(cached.file_id, caption.duration),
                 fmt=req.options.format,
                 meta=meta,
                 locale=req.language,
-                truncated_words=req.options.truncate_words,
+                fell_back=caption.fell_back,
+                truncated_words=caption.truncated_words,
                 reply_to=req.reply_to_message_id,
             )
         except TelegramError as exc:
@@ -416,8 +461,9 @@ class JobRunner:
             await asyncio.to_thread(rendered.thumbnail.read_bytes) if rendered.thumbnail else None
         )
         sent: list[Sent] = []
+        parcels = parcels_for(rendered.paths, rendered.part_durations, rendered.duration)
         try:
-            for parcel in parcels_for(rendered.paths, rendered.part_durations, rendered.duration):
+            for parcel in parcels:
                 sent.append(
                     await send_parcel(
                         self.bot,
@@ -449,6 +495,12 @@ class JobRunner:
                     duration=max(1, round(rendered.duration)),
                     title=rendered.meta.title,
                     performer=rendered.meta.site,
+                    meta=CachedCaption(
+                        rendered.meta,
+                        parcels[0].duration,
+                        rendered.fell_back,
+                        rendered.truncated_words,
+                    ).to_dict(),
                 ),
             )
         if rendered.fell_back:

@@ -401,6 +401,27 @@ async def test_file_id_cache(db: Database) -> None:
         newer = CachedAudio(file_id="F2")
         await svc.remember_audio(key, newer)
         assert await svc.cached_audio(key) == newer
+        # The caption's facts round-trip as a JSON object (and replace along with the rest).
+        meta = {
+            "title": "Zweimal gefragt",
+            "url": "https://example.org/a",
+            "site": "Stadtanzeiger",
+            "author": "Erika Muster",
+            "date": "2025-11-24",
+            "duration": 61.4,
+            "fell_back": True,
+            "truncated_words": None,
+        }
+        with_meta = CachedAudio(file_id="F3", duration=61, title="Zweimal gefragt", meta=meta)
+        await svc.remember_audio(key, with_meta)
+        cached = await svc.cached_audio(key)
+        assert cached == with_meta
+        assert cached is not None
+        assert cached.meta == meta
+        await svc.remember_audio(key, newer)
+        cached = await svc.cached_audio(key)
+        assert cached is not None
+        assert cached.meta is None
 
 
 def test_keys() -> None:

@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, select, text
 
 from bot.storage.db import Database, alembic_config
-from bot.storage.models import Base, JobRow, User
+from bot.storage.models import AudioCacheRow, Base, JobRow, User
 from tests.storage.dbsupport import wipe
 
 TABLES = {"users", "jobs", "audio_cache", "usage", "alembic_version"}
@@ -85,6 +85,66 @@ async def test_downgrade_to_base_and_back(db: Database) -> None:
     await db.migrate()
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_schema_diff) == []
+
+
+async def test_upgrade_from_0001_keeps_audio_cache_rows_and_adds_meta(db_url: str) -> None:
+    db = await _fresh(db_url)
+
+    def upgrade(conn: Connection, revision: str) -> None:
+        command.upgrade(alembic_config(conn), revision)
+
+    def downgrade(conn: Connection, revision: str) -> None:
+        command.downgrade(alembic_config(conn), revision)
+
+    def columns(conn: Connection) -> set[str]:
+        return {c["name"] for c in inspect(conn).get_columns("audio_cache")}
+
+    now = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(upgrade, "0001")
+            assert "meta" not in await conn.run_sync(columns)
+            await conn.execute(
+                text(
+                    "INSERT INTO audio_cache (article_key, engine, voice, tempo, format, file_id,"
+                    " file_unique_id, duration, title, performer, created_at) VALUES"
+                    " ('https://example.org/a', 'gtts', 'auto', 1.0, 'audio', 'F1', 'U1', 61,"
+                    " 'T', 'P', :now)"
+                ),
+                {"now": now},
+            )
+        await db.migrate()
+        async with db.engine.connect() as conn:
+            assert "meta" in await conn.run_sync(columns)
+            assert await conn.run_sync(_schema_diff) == []
+        async with db.session() as session:
+            row = await session.scalar(select(AudioCacheRow))
+            assert row is not None
+            assert (row.file_id, row.file_unique_id, row.duration, row.title) == (
+                "F1",
+                "U1",
+                61,
+                "T",
+            )
+            assert row.created_at == now
+            assert row.meta is None
+            row.meta = {"title": "T", "author": "A"}
+        async with db.session() as session:
+            row = await session.scalar(select(AudioCacheRow))
+            assert row is not None
+            assert row.meta == {"title": "T", "author": "A"}
+        # Downgrading to 0001 drops the column and keeps the row (and its unique key).
+        async with db.engine.begin() as conn:
+            await conn.run_sync(downgrade, "0001")
+            assert "meta" not in await conn.run_sync(columns)
+            kept = (await conn.execute(text("SELECT file_id FROM audio_cache"))).all()
+            assert kept == [("F1",)]
+            uniques = await conn.run_sync(
+                lambda c: inspect(c).get_unique_constraints("audio_cache")
+            )
+            assert [u["name"] for u in uniques] == ["uq_audio_cache_key"]
+    finally:
+        await db.dispose()
 
 
 async def test_sqlite_uses_wal_and_busy_timeout(tmp_path: Path) -> None:

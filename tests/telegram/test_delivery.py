@@ -6,6 +6,12 @@ import itertools
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import null, update
+
+from bot.jobs.api import CachedAudio, JobRequest
+from bot.storage.models import AudioCacheRow
+from bot.telegram.texts import AudioMeta, build_caption
+from bot.telegram.worker import CachedCaption
 from tests.support.article_server import ArticleServer
 from tests.support.audio import probe
 from tests.support.fake_gtts import FakeGTTS
@@ -73,7 +79,7 @@ async def test_the_second_request_reuses_the_file_id_without_fetch_synthesis_or_
     articles: ArticleServer,
     gtts: FakeGTTS,
 ) -> None:
-    await start_bot(HOERCLUB_TTS_ENGINE="gtts", HOERCLUB_GTTS_ENDPOINT=gtts.url)
+    bot = await start_bot(HOERCLUB_TTS_ENGINE="gtts", HOERCLUB_GTTS_ENDPOINT=gtts.url)
     url = article_url("reuse", "Zweimal gefragt", 60, image=False)
     fake.send_text(USER, url)
     first = await fake.wait_for_sent(USER, kind="audio", timeout=60)
@@ -85,10 +91,28 @@ async def test_the_second_request_reuses_the_file_id_without_fetch_synthesis_or_
     assert len(fake.uploads) == uploads
     assert gtts.requests == tts_requests
     assert len(articles.requests) == page_requests
+    # The same caption as the first delivery: linked title, site · author · date, listening time.
     assert second.caption is not None
-    assert second.caption.startswith("Zweimal gefragt")
+    assert second.caption == first.caption
+    assert "Stadtanzeiger Beispielstadt · Erika Muster · 24.11.2025" in second.caption
+    assert "🎧" in second.caption
+    assert second.entities == first.entities
+    link = next(e for e in second.entities if e["type"] == "text_link")
+    assert link["url"] == url
     call = fake.calls_to("sendAudio")[-1]
     assert call.params["audio"] == first.file_id
+
+    # A row remembered before the caption was stored (meta NULL) still answers, more thinly.
+    async with bot.db.session() as session:
+        await session.execute(update(AudioCacheRow).values(meta=null()))
+    fake.send_text(USER + 2, url + "?utm_source=old")
+    third = await fake.wait_for_sent(USER + 2, kind="audio", timeout=30)
+    assert third.file_id == first.file_id
+    assert len(fake.uploads) == uploads
+    assert third.caption is not None
+    assert third.caption.startswith("Zweimal gefragt\n")
+    assert "🎧" in third.caption
+    assert "Erika Muster" not in third.caption
 
 
 async def test_links_in_text_link_entities_captions_and_forwarded_channel_posts(
@@ -282,3 +306,21 @@ async def test_the_same_link_from_two_users_at_once_is_rendered_once(
     assert len(gtts.texts) == len(set(gtts.texts))
     await settle(0.5)
     assert len(audios(fake, USER)) == len(audios(fake, USER + 1)) == 1
+
+
+def test_the_cached_caption_keeps_the_fallback_and_truncation_notes() -> None:
+    meta = AudioMeta("Titel", "https://example.org/a", "Seite", "Autorin", "2025-11-24")
+    said = CachedCaption(meta, 60.4, fell_back=True, truncated_words=500)
+    cached = CachedAudio(file_id="F", duration=60, title="Titel", meta=said.to_dict())
+    request = JobRequest(USER, USER, "url", "https://example.org/a?utm_source=x")
+    again = CachedCaption.from_cached(cached, request)
+    assert again == said
+    caption = build_caption(
+        again.meta,
+        again.duration,
+        fell_back=again.fell_back,
+        truncated_words=again.truncated_words,
+    )
+    assert "🎧 2 Min." in caption  # from 60.4 s, as the first delivery said (60 s: "1 Min.")
+    assert "500" in caption
+    assert "Offline-Stimme" in caption
