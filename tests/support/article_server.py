@@ -36,6 +36,8 @@ from types import TracebackType
 from typing import Final
 from urllib.parse import urlsplit
 
+from tests.support.threaded_http import serve_in_thread, stop_serving
+
 PAGES_DIR: Final = Path(__file__).resolve().parent.parent / "data" / "pages"
 
 Body = bytes | Callable[[], Iterable[bytes]]
@@ -257,20 +259,13 @@ class ArticleServer:
         server = _Server(("127.0.0.1", 0), _RequestHandler)
         server.owner = self
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(server)
         return self
 
     def stop(self) -> None:
         """Stop serving; handlers still dripping or delaying give up at once."""
         self.stopping.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._server, self._thread)
 
     def __enter__(self) -> ArticleServer:
         return self.start()

@@ -28,6 +28,8 @@ from urllib.parse import parse_qs
 
 import imageio_ffmpeg
 
+from tests.support.threaded_http import serve_in_thread, stop_serving
+
 # Real speech: German TTS at Google's default speed runs at about 14–16 characters a second.
 SECONDS_PER_CHAR = 0.065
 BUCKET_SECONDS = 0.2  # clip lengths are pre-encoded in steps of this
@@ -191,20 +193,13 @@ class FakeGTTS:
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(server)
         return self
 
     def stop(self) -> None:
         """Stop listening and wake stalled requests."""
         self._stop.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_serving(self._server, self._thread)
 
     def __enter__(self) -> FakeGTTS:
         return self.start()
