@@ -32,7 +32,16 @@ from bot.pipeline.extract import extract_html, json_ld_items
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.language import detect_language
 from bot.pipeline.lexicon import Lexicon, load_lexicon
-from bot.pipeline.models import Article, AudioResult, Block, BlockKind, Chunk, Script, Segment
+from bot.pipeline.models import (
+    Article,
+    AudioResult,
+    Block,
+    BlockKind,
+    Chunk,
+    Clip,
+    Script,
+    Segment,
+)
 from bot.pipeline.normalize import normalize
 from bot.pipeline.script import build_script, estimate_seconds, truncate_article
 from bot.pipeline.synthesize import synthesize_chunks
@@ -301,7 +310,9 @@ class Pipeline:
             part_durations=tuple(assembled.part_durations),
         )
 
-    async def _synthesize(self, prepared: Prepared, progress: ProgressCallback | None) -> list:  # type: ignore[type-arg]
+    async def _synthesize(
+        self, prepared: Prepared, progress: ProgressCallback | None
+    ) -> list[Clip]:
         engine = self.engine(prepared.engine)
         total = len(prepared.chunks)
 
