@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import HoerclubError, UsageError
+from bot.locales import translate
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +45,7 @@ def _configure_logging(settings: Settings, verbose: bool, quiet: bool) -> None:
 
 def _message(error: HoerclubError, language: str = "de") -> str:
     """The user-facing sentence for an error, from the locale files."""
-    try:
-        from bot.locales import translate  # noqa: PLC0415 — optional until the locales land
-
-        text = translate(error.key, language, **{k: str(v) for k, v in error.params.items()})
-    except Exception:
-        text = error.key
-    return text
+    return translate(error.key, language, **{k: str(v) for k, v in error.params.items()})
 
 
 def _fail(error: HoerclubError) -> int:
@@ -134,12 +129,12 @@ def _article_json(article: Any) -> dict[str, Any]:
 
 
 async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.pipeline.run import Pipeline, RenderOptions  # noqa: PLC0415 — keep --help fast
+    from bot.pipeline.run import Pipeline, Progress, RenderOptions  # noqa: PLC0415 — fast --help
 
     pipeline = Pipeline(settings)
     progress = _TerminalProgress(sys.stderr)
     try:
-        await progress(_Stage("fetch"))
+        await progress(Progress("fetch"))
         article = await _load(pipeline, args.source)
         intro = settings.host_intro and not args.no_intro
         options = RenderOptions(engine=args.engine, format=args.format, intro=intro)
@@ -171,11 +166,6 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     finally:
         await pipeline.aclose()
-
-
-class _Stage:
-    def __init__(self, stage: str) -> None:
-        self.stage, self.done, self.total = stage, 0, 0
 
 
 def _print_human(info: dict[str, Any], engine: str) -> None:
@@ -224,7 +214,7 @@ async def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_normalize(args: argparse.Namespace) -> int:
-    from bot.pipeline.normalize import normalize  # noqa: PLC0415
+    from bot.pipeline.normalize import normalize_lines  # noqa: PLC0415
 
     stream: TextIO
     if args.file in (None, "-"):
@@ -235,9 +225,8 @@ def _cmd_normalize(args: argparse.Namespace) -> int:
             raise UsageError(f"no such file: {args.file}")
         stream = path.open(encoding="utf-8")
     with stream:
-        for line in stream:
-            text = line.rstrip("\n")
-            print(normalize(text).replace("\n", " ") if text.strip() else "")
+        for spoken in normalize_lines(stream):
+            print(spoken)
     return EXIT_OK
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any, Final
 
 import trafilatura
@@ -15,7 +16,7 @@ from trafilatura.settings import Document
 
 from bot.errors import NoArticleError
 from bot.pipeline.language import detect_language
-from bot.pipeline.models import Article, Block, BlockKind, Page
+from bot.pipeline.models import Article, Block, BlockKind
 
 logger = logging.getLogger(__name__)
 
@@ -148,32 +149,43 @@ def _json_ld(tree: Any) -> list[dict[str, Any]]:
             data = json.loads(script)
         except ValueError:
             continue
-        items = data if isinstance(data, list) else data.get("@graph", [data])
+        if isinstance(data, dict):
+            graph = data.get("@graph")
+            items = graph if isinstance(graph, list) else [data]
+        else:
+            items = data if isinstance(data, list) else []
         out.extend(item for item in items if isinstance(item, dict))
     return out
 
 
-def page_tree(html: str) -> Any:
-    """Parse HTML once into an lxml tree (shared by extraction and the paywall check)."""
+@dataclass(frozen=True)
+class ParsedPage:
+    """A page parsed once: the tree for extraction plus what is read before it is pruned."""
+
+    tree: Any  # lxml document; extraction prunes it in place, so it serves one extraction
+    json_ld: list[dict[str, Any]]  # schema.org objects (paywalls that declare themselves)
+    declared_language: str | None  # <html lang>
+
+
+def parse_page(html: str) -> ParsedPage:
+    """Parse HTML once; raise NoArticleError when it cannot be parsed at all."""
     try:
-        return lxml_html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return None
-
-
-def extract_article(page: Page) -> Article:
-    """Extract the article text and metadata from a fetched page."""
-    return extract_html(page.text, url=page.final_url)
+        tree = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError) as exc:
+        raise NoArticleError("the page could not be parsed") from exc
+    return ParsedPage(tree, _json_ld(tree), _declared_language(tree))
 
 
 def extract_html(html: str, url: str | None = None) -> Article:
     """Extract the article from an HTML string; trafilatura never fetches anything here."""
-    tree = page_tree(html)
-    if tree is None:
-        raise NoArticleError("the page could not be parsed")
-    declared = _declared_language(tree)
+    return extract_parsed(parse_page(html), url)
+
+
+def extract_parsed(page: ParsedPage, url: str | None = None) -> Article:
+    """Extract the article from a parsed page (consumes the page's tree)."""
+    declared = page.declared_language
     document = trafilatura.bare_extraction(
-        tree,  # trafilatura prunes this tree in place; metadata was read above
+        page.tree,  # trafilatura prunes this tree in place; metadata was read in parse_page
         url=url,
         include_comments=False,
         include_tables=True,
@@ -205,9 +217,3 @@ def extract_html(html: str, url: str | None = None) -> Article:
         image=document.image or None,
         description=_tidy(document.description or "") or None,
     )
-
-
-def json_ld_items(html: str) -> list[dict[str, Any]]:
-    """The page's JSON-LD objects (used to spot paywalls that declare themselves)."""
-    tree = page_tree(html)
-    return _json_ld(tree) if tree is not None else []

@@ -28,7 +28,7 @@ from bot.errors import (
 from bot.pipeline.assemble import AudioTags, assemble
 from bot.pipeline.chunk import chunk_script
 from bot.pipeline.clean import clean_article, detect_wall
-from bot.pipeline.extract import extract_html, json_ld_items
+from bot.pipeline.extract import extract_parsed, parse_page
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.language import detect_language
 from bot.pipeline.lexicon import Lexicon, load_lexicon
@@ -179,18 +179,13 @@ class Pipeline:
         return await asyncio.to_thread(self._load_html_sync, html, url)
 
     def _load_html_sync(self, html: str, url: str | None) -> Article:
-        ld = json_ld_items(html)
+        page = parse_page(html)
         try:
-            raw = extract_html(html, url=url)
+            article = clean_article(extract_parsed(page, url))
         except NoArticleError:
-            detect_wall(html, None, ld)
+            detect_wall(html, None, page.json_ld)  # a wall explains the missing text
             raise
-        try:
-            article = clean_article(raw)
-        except NoArticleError:
-            detect_wall(html, None, ld)
-            raise
-        detect_wall(html, article, ld)
+        detect_wall(html, article, page.json_ld)
         return article
 
     def article_from_text(self, text: str, title: str | None = None) -> Article:

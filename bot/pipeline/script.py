@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Final
 
@@ -111,15 +112,4 @@ def truncate_article(article: Article, max_words: int) -> Article:
             break
         kept.append(block)
         total += words
-    return Article(
-        title=article.title,
-        blocks=tuple(kept),
-        lead=article.lead,
-        site=article.site,
-        author=article.author,
-        date=article.date,
-        language=article.language,
-        url=article.url,
-        image=article.image,
-        description=article.description,
-    )
+    return dataclasses.replace(article, blocks=tuple(kept))

@@ -10,7 +10,7 @@ import pytest
 
 from bot.errors import NoArticleError, PaywallError
 from bot.pipeline.clean import clean_article, detect_wall, is_boilerplate
-from bot.pipeline.extract import extract_html, json_ld_items
+from bot.pipeline.extract import extract_html, parse_page
 from bot.pipeline.models import Article, BlockKind
 
 PAGES = Path(__file__).parent.parent / "data" / "pages"
@@ -19,7 +19,7 @@ PAGES = Path(__file__).parent.parent / "data" / "pages"
 def _load(name: str) -> Article:
     html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
     article = clean_article(extract_html(html, url=f"https://example.org/{name}"))
-    detect_wall(html, article, json_ld_items(html))
+    detect_wall(html, article, parse_page(html).json_ld)
     return article
 
 
@@ -88,7 +88,7 @@ def test_paywall_is_detected_honestly() -> None:
     with pytest.raises(NoArticleError):
         _load("paywall")
     with pytest.raises(PaywallError):
-        detect_wall(html, None, json_ld_items(html))
+        detect_wall(html, None, parse_page(html).json_ld)
 
 
 def test_english_article_is_detected_as_english() -> None:
@@ -133,3 +133,19 @@ def test_boilerplate_patterns(text: str) -> None:
 )
 def test_prose_is_not_boilerplate(text: str) -> None:
     assert not is_boilerplate(text)
+
+
+def test_json_ld_of_any_shape_is_read_without_crashing() -> None:
+    html = (
+        "<html><head>"
+        '<script type="application/ld+json">"just a string"</script>'
+        '<script type="application/ld+json">42</script>'
+        '<script type="application/ld+json">{not json</script>'
+        '<script type="application/ld+json">{"@graph": [{"@type": "NewsArticle",'
+        ' "isAccessibleForFree": false}, "x"]}</script>'
+        "</head><body><p>Kurz.</p></body></html>"
+    )
+    items = parse_page(html).json_ld
+    assert items == [{"@type": "NewsArticle", "isAccessibleForFree": False}]
+    with pytest.raises(PaywallError):
+        detect_wall(html, None, items)
