@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -191,3 +192,35 @@ def test_operator_can_switch_the_host_intro_off() -> None:
     spoken = json.loads(result.stdout)["spoken"]
     assert not any("Hörclub" in chunk for chunk in spoken)
     assert "Tesla-Chef stellt überraschende Anfrage" in spoken[0]
+
+
+def test_progress_is_shown_on_a_terminal_and_not_in_a_pipe(tmp_path: Path) -> None:
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    out = tmp_path / "p.mp3"
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "read", str(SAMPLE), "-o", str(out), "--engine", "espeak"],
+        stdout=subprocess.PIPE,
+        stderr=child_fd,
+        env=dict(os.environ),
+    ) as process:
+        os.close(child_fd)
+        seen = b""
+        while True:
+            try:
+                data = os.read(main_fd, 4096)
+            except OSError:  # the terminal closes when the process exits
+                break
+            if not data:
+                break
+            seen += data
+        assert process.wait(timeout=120) == 0
+    os.close(main_fd)
+    terminal = seen.decode("utf-8", errors="replace")
+    assert "Lade Seite" in terminal
+    assert re.search(r"Spreche: (\d+)/\1 Abschnitte", terminal), terminal
+    assert "Fertig." in terminal
+    piped = run_cli("read", str(SAMPLE), "-o", str(tmp_path / "q.mp3"), "--engine", "espeak")
+    assert piped.returncode == 0
+    assert "Abschnitte" not in piped.stderr
