@@ -174,3 +174,13 @@ def audios(fake: FakeTelegram, chat_id: int, kind: str = "audio") -> list[SentMe
 async def settle(seconds: float = 0.5) -> None:
     """Give the bot a moment in which nothing more should happen."""
     await asyncio.sleep(seconds)
+
+
+async def wait_statuses_deleted(fake: FakeTelegram, chat_id: int, timeout: float = 10.0) -> None:
+    """Wait until every status (text) message in the chat is deleted; the delete follows the
+    upload, and on a loaded machine it can take longer than a fixed settle time."""
+    await fake.wait_for(
+        lambda f: all(m.deleted for m in f.sent(chat_id) if m.kind == "text") or None,
+        timeout,
+        what=f"status messages in chat {chat_id} deleted",
+    )

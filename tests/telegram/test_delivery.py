@@ -16,7 +16,14 @@ from tests.support.article_server import ArticleServer
 from tests.support.audio import probe
 from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram, SentMessage, TextBuilder, entity
-from tests.telegram.conftest import USER, StartBot, audios, settle, texts_of
+from tests.telegram.conftest import (
+    USER,
+    StartBot,
+    audios,
+    settle,
+    texts_of,
+    wait_statuses_deleted,
+)
 from tests.telegram.pages import article_page, paragraphs
 
 ArticleUrl = Callable[..., str]
@@ -65,6 +72,7 @@ async def test_a_link_becomes_an_mp3_with_tags_thumbnail_caption_and_no_stale_st
     link = next(e for e in audio.entities if e["type"] == "text_link")
     assert link["url"] == url
 
+    await wait_statuses_deleted(fake, USER)
     await settle(0.3)
     statuses = [m for m in fake.sent(USER) if m.kind == "text"]
     assert len(statuses) == 1
@@ -228,6 +236,7 @@ async def test_progress_is_one_status_message_edited_at_most_every_two_seconds(
     url = article_url("fortschritt", "Langsam gesprochen", 300, image=False)
     fake.send_text(USER, url)
     await fake.wait_for_sent(USER, kind="audio", timeout=90)
+    await wait_statuses_deleted(fake, USER)
     await settle(0.3)
     statuses = [m for m in fake.sent(USER) if m.kind == "text"]
     assert len(statuses) == 1
