@@ -41,7 +41,7 @@ PAUSES_MS = (300, 300, 300, 300, 300, 700, 700, 1200)
 
 def hour_of_clips(minutes: float, seed: int = 7) -> list[Any]:
     """Deterministic gTTS-like clips adding up to `minutes` of joined audio."""
-    from bot.pipeline.models import Clip
+    from bot.models import Clip
     from tests.support.fake_gtts import mp3_for, speech_seconds
 
     rng = random.Random(seed)
@@ -135,7 +135,7 @@ METHODS: dict[str, Callable[[list[Any], Path], Path]] = {
 
 
 def _child(name: str, clips_file: str, limit: int | None, queue: Any) -> None:
-    from bot.pipeline.models import Clip
+    from bot.models import Clip
 
     # The clips come from the parent: no ffmpeg runs in this process before the join, so
     # RUSAGE_CHILDREN holds only the join's own children.

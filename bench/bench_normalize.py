@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.config import load_settings
+from bot.models import Article, Block, BlockKind, Chunk, Script, Segment
 from bot.pipeline.chunk import chunk_script, chunk_text
-from bot.pipeline.models import Article, Block, BlockKind, Chunk, Script, Segment
 from bot.pipeline.normalize import _numbers, normalize
 from bot.pipeline.run import Pipeline, RenderOptions
 from bot.pipeline.script import PARAGRAPH_PAUSE_MS

@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from bot.config import load_settings
+from bot.models import Script, Segment
 from bot.pipeline.assemble import assemble
 from bot.pipeline.chunk import chunk_script
-from bot.pipeline.models import Script, Segment
 from bot.pipeline.synthesize import synthesize_chunks
 from bot.tts.cache import ClipCache
 from bot.tts.gtts import GTTSEngine

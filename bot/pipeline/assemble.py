@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from bot.errors import AudioError
+from bot.models import Clip
 from bot.pipeline.media import (
     Frame,
     FrameKind,
@@ -42,7 +43,6 @@ from bot.pipeline.media import (
     xing_frame,
     xing_toc,
 )
-from bot.pipeline.models import Clip
 
 logger = logging.getLogger(__name__)
 

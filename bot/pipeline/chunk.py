@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Final
 
-from bot.pipeline.models import Chunk, Script, Segment
+from bot.models import Chunk, Script, Segment
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from difflib import SequenceMatcher
 from typing import Any, Final
 
 from bot.errors import NoArticleError, PaywallError
-from bot.pipeline.models import Article, Block, BlockKind
+from bot.models import Article, Block, BlockKind
 
 logger = logging.getLogger(__name__)
 

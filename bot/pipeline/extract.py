@@ -15,8 +15,8 @@ from lxml import html as lxml_html
 from trafilatura.settings import Document
 
 from bot.errors import NoArticleError
+from bot.models import Article, Block, BlockKind
 from bot.pipeline.language import detect_language
-from bot.pipeline.models import Article, Block, BlockKind
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from bot.errors import (
     TooLargeError,
     UnreachableError,
 )
-from bot.pipeline.models import Page
+from bot.models import Page
 from bot.pipeline.netguard import AddressGuard, Resolver, canonical_host
 
 logger = logging.getLogger(__name__)

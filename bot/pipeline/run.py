@@ -25,14 +25,7 @@ from bot.errors import (
     UnsupportedLanguageError,
     UsageError,
 )
-from bot.pipeline.assemble import AudioTags, assemble
-from bot.pipeline.chunk import chunk_script
-from bot.pipeline.clean import clean_article, detect_wall
-from bot.pipeline.extract import extract_parsed, parse_page
-from bot.pipeline.fetch import Fetcher
-from bot.pipeline.language import detect_language
-from bot.pipeline.lexicon import Lexicon, load_lexicon
-from bot.pipeline.models import (
+from bot.models import (
     Article,
     AudioResult,
     Block,
@@ -42,6 +35,13 @@ from bot.pipeline.models import (
     Script,
     Segment,
 )
+from bot.pipeline.assemble import AudioTags, assemble
+from bot.pipeline.chunk import chunk_script
+from bot.pipeline.clean import clean_article, detect_wall
+from bot.pipeline.extract import extract_parsed, parse_page
+from bot.pipeline.fetch import Fetcher
+from bot.pipeline.language import detect_language
+from bot.pipeline.lexicon import Lexicon, load_lexicon
 from bot.pipeline.normalize import normalize
 from bot.pipeline.script import build_script, estimate_seconds, truncate_article
 from bot.pipeline.synthesize import synthesize_chunks

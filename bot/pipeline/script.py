@@ -6,7 +6,7 @@ import dataclasses
 import math
 from typing import Final
 
-from bot.pipeline.models import Article, Block, BlockKind, Role, Script, Segment
+from bot.models import Article, Block, BlockKind, Role, Script, Segment
 
 # Pauses chosen by ear against gTTS and espeak output: a sentence gap inside a paragraph is
 # the chunker's (about 250 ms); these mark structure the listener cannot see.

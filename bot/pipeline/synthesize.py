@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
-from bot.pipeline.models import Chunk, Clip
+from bot.models import Chunk, Clip
 from bot.tts.base import SpeechEngine
 from bot.tts.cache import ClipCache
 

@@ -31,7 +31,7 @@ from bot.jobs.api import (
     article_key,
 )
 from bot.jobs.service import JobService
-from bot.pipeline.models import Article
+from bot.models import Article
 from bot.pipeline.run import Pipeline, Progress, RenderOptions
 from bot.telegram.alerts import AdminAlerts
 from bot.telegram.delivery import (

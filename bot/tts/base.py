@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, Protocol, runtime_checkable
 
-from bot.pipeline.models import Clip
+from bot.models import Clip
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Final, Literal
 
-from bot.pipeline.models import Clip
+from bot.models import Clip
 
 logger = logging.getLogger(__name__)
 

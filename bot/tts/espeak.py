@@ -22,7 +22,7 @@ from typing import ClassVar, Final, Literal
 
 from bot.config import Settings
 from bot.errors import SynthesisError
-from bot.pipeline.models import Clip
+from bot.models import Clip
 
 logger = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from bot.config import Settings
 from bot.errors import EngineBusyError, SynthesisError
-from bot.pipeline.models import Clip
+from bot.models import Clip
 from bot.tts.cache import audio_sample_rate
 
 logger = logging.getLogger(__name__)

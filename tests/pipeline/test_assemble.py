@@ -15,6 +15,7 @@ from mutagen.oggopus import OggOpus
 
 from bot.config import Settings
 from bot.errors import AudioError
+from bot.models import Clip
 from bot.pipeline.assemble import AudioTags, assemble
 from bot.pipeline.media import (
     FrameKind,
@@ -25,7 +26,6 @@ from bot.pipeline.media import (
     parse_mp3,
     silent_frame,
 )
-from bot.pipeline.models import Clip
 from bot.tts.espeak import EspeakEngine, wav_bytes
 from tests.support.audio import decode_pcm, probe
 from tests.support.fake_gtts import mp3_for, speech_seconds

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from bench.bench_normalize import build_article
 from bot.config import load_settings
+from bot.models import Article, Block, BlockKind, Chunk, Role, Script, Segment
 from bot.pipeline.chunk import (
     SENTENCE_PAUSE_MS,
     chunk_script,
     chunk_text,
     split_sentences,
 )
-from bot.pipeline.models import Article, Block, BlockKind, Chunk, Role, Script, Segment
 from bot.pipeline.run import Pipeline, RenderOptions
 
 NEWS = (

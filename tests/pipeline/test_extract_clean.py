@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import NoArticleError, PaywallError
+from bot.models import Article, BlockKind
 from bot.pipeline.clean import clean_article, detect_wall, is_boilerplate
 from bot.pipeline.extract import extract_html, parse_page
-from bot.pipeline.models import Article, BlockKind
 
 PAGES = Path(__file__).parent.parent / "data" / "pages"
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.errors import EngineBusyError
-from bot.pipeline.models import Chunk, Clip
+from bot.models import Chunk, Clip
 from bot.pipeline.synthesize import CLAUSE_PAUSE_MS, WORD_PAUSE_MS, synthesize_chunks
 from bot.tts.cache import ClipCache
 from bot.tts.gtts import GTTSEngine
