@@ -7,7 +7,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
+
+# Chinese and Japanese are written without spaces; two characters make about one word (the
+# average length of a Chinese word), which keeps listening-time estimates and limits honest.
+CHARS_PER_SPACELESS_WORD: Final = 2
+
+
+def _spaceless(ch: str) -> bool:
+    code = ord(ch)
+    return 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
+
+
+def count_words(text: str) -> int:
+    """Words in `text`; in scripts without spaces, characters count (two per word)."""
+    words = 0
+    spaceless = 0
+    for token in text.split():
+        chars = sum(1 for ch in token if _spaceless(ch))
+        if chars:
+            spaceless += chars
+        else:
+            words += 1
+    return words + -(-spaceless // CHARS_PER_SPACELESS_WORD)
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,8 @@ class Article:
     url: str | None = None
     image: str | None = None
     description: str | None = None
+    # The page shows a paywall after this text: it is read, and the listener is told.
+    paywalled: bool = False
 
     def paragraphs(self) -> list[str]:
         """Headline, lead and blocks, each a paragraph of its own."""
@@ -75,8 +99,8 @@ class Article:
 
     @property
     def words(self) -> int:
-        """Number of words in the clean text."""
-        return len(self.text.split())
+        """Number of words in the clean text (characters count in Chinese and Japanese)."""
+        return count_words(self.text)
 
 
 Role = Literal["host", "reader", "quote"]

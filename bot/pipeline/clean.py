@@ -1,24 +1,33 @@
-"""Article → Article: remove what a listener must not hear, restore the lead, detect walls."""
+"""Article → Article: remove what a listener must not hear and restore the lead.
+
+Nothing here removes a fact: a block goes only when it is page furniture (a caption, a credit, a
+call to action) or an exact repeat of the headline, the lead or an earlier block. Short
+paragraphs that differ in one word ("Die FDP stimmte dafür." / "Die AfD stimmte dagegen.") are
+different facts, so there is no similarity threshold.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import re
-from difflib import SequenceMatcher
-from typing import Any, Final
+import unicodedata
+from typing import Final
 
-from bot.errors import NoArticleError, PaywallError
-from bot.models import Article, Block, BlockKind
+from bot.errors import NoArticleError
+from bot.models import Article, Block, BlockKind, count_words
 
 logger = logging.getLogger(__name__)
 
-# Fewer running words than this after cleaning is "no article" (issue 2).
-MIN_ARTICLE_WORDS: Final = 50
+# Fewer words of running text (sentences, not headings or menu lines) than this after cleaning
+# is "no article": a short news item of 60–90 words is a real article and is read.
+MIN_ARTICLE_WORDS: Final = 20
+# A block with this many words is running text even without a sentence end (a list item).
+SENTENCE_MIN_WORDS: Final = 12
 # A block longer than this is prose even if it starts like boilerplate ("Foto: …" never runs on).
 BOILERPLATE_MAX_WORDS: Final = 40
-# Two blocks this similar (difflib ratio) are the same text told twice (teaser repeated).
-DUPLICATE_RATIO: Final = 0.9
+# Navigation leftovers are a few words at most ("Zurück nach oben").
+NAVIGATION_MAX_WORDS: Final = 6
 
 _I = re.IGNORECASE
 
@@ -60,8 +69,25 @@ _BOILERPLATE_BLOCK: Final = [
         r"^\*?\s*(affiliate|provisions)-?links?\b",
         r"^(tags|schlagworte|schlagwörter)\s*:",
         r"^(bildquelle|bildnachweis|titelbild|teaserbild)\b",
+        # Subscription offers that trafilatura keeps from a paywall box.
+        r"^(jetzt )?(abonnieren|abo abschließen|freischalten)\b",
+        r"^sie haben (bereits|schon) ein (abo|abonnement|konto)\b",
+        r"^(testen sie|weiterlesen mit|jetzt weiterlesen|jetzt testen)\b",
+        # Newsletter boxes: "Der Morgenpost-Newsletter" + "… jeden Morgen in Ihrem Postfach."
+        r"^(der|die|das|unser|ihr|dein)?\s*[\wäöüß]+-newsletter\b",
+        r"\b(in (ihr|ihrem|ihre|dein|deinem|deine) (e-mail-)?(postfach|posteingang|inbox)|"
+        r"direkt in (ihr|dein) postfach|per e-mail (erhalten|zugeschickt|zugestellt))\b",
+        r"^(ihre |deine )?e-mail(-adresse)?\s*\*?:?$",
+        r"^mit (der|ihrer|deiner) anmeldung (stimmen|stimmst|akzeptieren|akzeptierst)\b",
     )
 ]
+# Short navigation lines that trafilatura keeps at the end of some articles.
+_NAVIGATION: Final = re.compile(
+    r"^(zurück (nach oben|zum seitenanfang|zum anfang|zur (listenansicht|übersicht|startseite|"
+    r"artikelübersicht|liste))|nach oben|zum seitenanfang|seitenanfang|top|"
+    r"(jetzt )?(anmelden|abonnieren|registrieren)|mehr anzeigen|weitere meldungen)\W*$",
+    _I,
+)
 # A trailing credit inside a paragraph: "… sagte er. (Foto: dpa)" / "Foto: picture alliance".
 _TRAILING_CREDIT: Final = re.compile(
     r"\s*[\(\[]?\s*(foto|bild|fotos|quelle|grafik)\s*:\s*[^.!?()\[\]]{1,120}[\)\]]?\s*$", _I
@@ -73,26 +99,21 @@ _AGENCY_STAMP: Final = re.compile(
 # Markdown-ish pipes never reach the voice (tables are read row by row in extract).
 _PIPES: Final = re.compile(r"\s*\|\s*")
 
-_PAYWALL_MARKERS: Final = re.compile(
-    r"(paywall|plus-artikel|\bplus\b.*\babo\b|jetzt (weiter)?lesen mit|weiterlesen mit|"
-    r"exklusiv für abonnenten|nur für abonnenten|jetzt abonnieren|abo abschließen|"
-    r"testen sie .*(kostenlos|für \d)|sie haben bereits ein abo|bereits abonnent|"
-    r"\d+ ?€ ?(im|pro) monat|jetzt freischalten|artikel freischalten)",
-    _I,
-)
-_CONSENT_MARKERS: Final = re.compile(
-    r"(cookies?|zustimm|einwillig|datenschutzeinstellungen|werbefrei|pur-abo|consent|"
-    r"tracking|personalisierte werbung|akzeptieren)",
-    _I,
-)
+_QUOTES: Final = str.maketrans(dict.fromkeys("„“”‚‘’«»‹›'", '"'))
 
 
 def _words(text: str) -> int:
-    return len(text.split())
+    return count_words(text)
 
 
 def _norm(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text.lower()).strip()
+
+
+def _key(text: str) -> str:
+    """A block's identity for exact-repeat checks: whitespace, quotes and case normalised."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
+    return " ".join(text.split()).rstrip(" .:")
 
 
 def is_boilerplate(text: str) -> bool:
@@ -102,18 +123,12 @@ def is_boilerplate(text: str) -> bool:
         return True
     if _AGENCY_STAMP.match(stripped):
         return True
-    if _words(stripped) > BOILERPLATE_MAX_WORDS:
+    words = _words(stripped)
+    if words <= NAVIGATION_MAX_WORDS and _NAVIGATION.match(stripped):
+        return True
+    if words > BOILERPLATE_MAX_WORDS:
         return False
     return any(p.search(stripped) for p in _BOILERPLATE_BLOCK)
-
-
-def _similar(a: str, b: str) -> bool:
-    na, nb = _norm(a), _norm(b)
-    if not na or not nb:
-        return False
-    if na == nb:
-        return True
-    return SequenceMatcher(None, na, nb, autojunk=False).ratio() >= DUPLICATE_RATIO
 
 
 def _contains(haystack: str, needle: str) -> bool:
@@ -138,62 +153,57 @@ def _looks_like_lead(description: str) -> bool:
     return d[-1] in '.!?“"»'
 
 
+def _is_running_text(block: Block) -> bool:
+    if block.kind is BlockKind.HEADING:
+        return False
+    text = block.text.rstrip()
+    return bool(text) and (text[-1] in '.!?:;…"“»)' or _words(text) >= SENTENCE_MIN_WORDS)
+
+
 def clean_article(article: Article) -> Article:
-    """Drop boilerplate and duplicates, restore the lead; NoArticleError when too little is left."""
+    """Drop furniture and exact repeats, restore the lead; NoArticleError when no text is left."""
     kept: list[Block] = []
-    seen: list[str] = []
-    title = article.title
+    title_key = _key(article.title) if article.title else ""
+    lead = article.lead
+    lead_key = _key(lead) if lead else ""
+    seen: set[str] = set()
     for block in article.blocks:
         text = _clean_text(block.text)
         if not text or is_boilerplate(text):
             logger.debug("clean: dropped %r", text[:80])
             continue
-        if title and block.kind is BlockKind.HEADING and _similar(text, title):
+        key = _key(text)
+        if key == title_key:
             continue  # the headline, repeated in the body
-        if title and _similar(text, title):
-            continue
-        if any(_similar(text, earlier) for earlier in seen):
-            continue  # a teaser block or the same sentence told twice
-        seen.append(text)
+        if key == lead_key:
+            continue  # the lead, repeated as the first paragraph: it is read once, as the lead
+        if key in seen:
+            logger.debug("clean: dropped a repeat of %r", text[:80])
+            continue  # the page really repeats this block (a teaser box, a pull quote)
+        seen.add(key)
         kept.append(dataclasses.replace(block, text=text))
 
     # Trailing headings with nothing after them announce related content, not the article.
     while kept and kept[-1].kind is BlockKind.HEADING:
         kept.pop()
 
-    lead = article.lead
     body_text = " ".join(block.text for block in kept)
+    if lead and _contains(body_text, lead):
+        lead = None  # the body already says it (the lead is part of a longer first paragraph)
     description = article.description
     if (
         lead is None
         and description
         and _looks_like_lead(description)
         and not _contains(body_text, description)
+        and _key(description) != title_key
     ):
         lead = description
-    if lead and kept and _similar(kept[0].text, lead):
-        kept.pop(0)  # the body starts with the teaser: keep it once, as the lead
+        if kept and _key(kept[0].text) == _key(lead):
+            kept.pop(0)
 
     cleaned = dataclasses.replace(article, blocks=tuple(kept), lead=lead)
-    running = sum(_words(b.text) for b in kept if b.kind is not BlockKind.HEADING)
-    running += _words(lead or "")
-    prose = sum(_words(b.text) for b in kept if b.kind in (BlockKind.PARAGRAPH, BlockKind.QUOTE))
-    if running < MIN_ARTICLE_WORDS or prose < MIN_ARTICLE_WORDS // 2:
+    running = sum(_words(b.text) for b in kept if _is_running_text(b)) + _words(lead or "")
+    if running < MIN_ARTICLE_WORDS:
         raise NoArticleError(f"only {running} words of running text after cleaning")
     return cleaned
-
-
-def detect_wall(html: str, article: Article | None, json_ld: list[dict[str, Any]]) -> None:
-    """Raise PaywallError when the page shows a paywall or a consent wall instead of the text."""
-    words = article.words if article else 0
-    for item in json_ld:
-        free = item.get("isAccessibleForFree")
-        if free in (False, "False", "false") and words < 250:
-            raise PaywallError("the page declares the article as not free")
-    if words >= 150:
-        return
-    lowered = html.lower()
-    if _PAYWALL_MARKERS.search(lowered):
-        raise PaywallError("paywall markers on a page with little text")
-    if len(_CONSENT_MARKERS.findall(lowered)) >= 4:
-        raise PaywallError("consent wall: the page shows only the cookie dialogue")

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import trafilatura
@@ -16,40 +16,19 @@ from trafilatura.settings import Document
 
 from bot.errors import NoArticleError
 from bot.models import Article, Block, BlockKind
-from bot.pipeline.language import detect_language
+from bot.pipeline.language import detect_language, language_code
+from bot.pipeline.prune import drop_element, prune_furniture, remove_selectors
+from bot.pipeline.walls import WallSigns, paywall_boxes, read_wall_signs
 
 logger = logging.getLogger(__name__)
 
-# Page parts that are never article text; pruned before trafilatura sees the page so that
-# captions, credits and teaser boxes cannot leak into paragraphs. Class names seen on
-# German news sites (Spiegel, Zeit, t3n, heise, chip, FAZ, regional papers).
-PRUNE_XPATH: Final = [
-    "//figcaption",
-    "//aside",
-    "//nav",
-    "//footer",
-    "//*[@role='complementary' or @role='navigation' or @role='contentinfo']",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' credit ')]",
-    "//*[contains(@class, 'copyright') or contains(@class, 'caption')]",
-    "//*[contains(@class, 'share') or contains(@class, 'social')]",
-    "//*[contains(@class, 'byline') or contains(@class, 'author-box')]",
-    "//*[contains(@class, 'related') or contains(@class, 'teaser-list')]",
-    "//*[contains(@class, 'newsletter') or contains(@class, 'cookie') or contains(@id, 'consent')]",
-    "//*[contains(@class, 'breadcrumb') or contains(@class, 'reading-time')]",
-    "//*[@data-ad-slot or contains(@class, 'ad-slot') or contains(@class, 'advert')]",
-]
-
-# Main content where more than this share of the words are link texts is a link list or an
-# index page, not an article (article bodies measured here: under 10 %).
-MAX_LINK_SHARE: Final = 0.5
+# Class/id parts that mark a page's lead (teaser) paragraph, which some pages keep outside the
+# element that trafilatura takes for the body.
+_LEAD_PARTS: Final = frozenset({"lead", "intro", "standfirst", "abstract", "teasertext"})
+LEAD_MIN_WORDS: Final = 8
+LEAD_MAX_WORDS: Final = 120
 
 _WS = re.compile(r"\s+")
-
-
-def _link_share(body: etree._Element) -> float:
-    total = len(" ".join(body.itertext()).split())
-    linked = sum(len(" ".join(ref.itertext()).split()) for ref in body.iter("ref"))
-    return linked / total if total else 1.0
 
 
 def _tidy(text: str) -> str:
@@ -137,9 +116,35 @@ def _parse_date(value: str | None) -> dt.date | None:
         return None
 
 
-def _declared_language(tree: Any) -> str | None:
-    langs = tree.xpath("/html/@lang") if tree is not None else []
-    return str(langs[0]) if langs else None
+def _declared_language(tree: Any, json_ld: list[dict[str, Any]]) -> str | None:
+    """The page's own word on its language: <html lang>, og:locale, JSON-LD inLanguage."""
+    candidates: list[str] = [str(v) for v in tree.xpath("/html/@lang | /html/@xml:lang")]
+    candidates += [
+        str(v) for v in tree.xpath("//meta[@property='og:locale' or @name='language']/@content")
+    ]
+    candidates += [str(i["inLanguage"]) for i in json_ld if isinstance(i.get("inLanguage"), str)]
+    for value in candidates:
+        code = language_code(value)
+        if code:
+            return code
+    return None
+
+
+def _lead_candidate(tree: Any) -> str | None:
+    """The page's marked lead paragraph (class or id part "lead", "intro", ...), if any."""
+    scopes = tree.xpath("//article | //main") or [tree]
+    for element in scopes[0].iter():
+        if not isinstance(element.tag, str) or element.tag not in ("p", "div", "span", "h2"):
+            continue
+        names = f"{element.get('class', '')} {element.get('id', '')}".lower()
+        parts = set(re.split(r"[-_\s]+", names))
+        if not parts & _LEAD_PARTS:
+            continue
+        text = _element_text(element)
+        words = len(text.split())
+        if LEAD_MIN_WORDS <= words <= LEAD_MAX_WORDS and text[-1] in '.!?…“"»':
+            return text
+    return None
 
 
 def _json_ld(tree: Any) -> list[dict[str, Any]]:
@@ -164,7 +169,9 @@ class ParsedPage:
 
     tree: Any  # lxml document; extraction prunes it in place, so it serves one extraction
     json_ld: list[dict[str, Any]]  # schema.org objects (paywalls that declare themselves)
-    declared_language: str | None  # <html lang>
+    declared_language: str | None  # <html lang>, og:locale or JSON-LD inLanguage
+    walls: WallSigns = field(default_factory=WallSigns)
+    lead: str | None = None  # the page's marked lead paragraph
 
 
 def parse_page(html: str) -> ParsedPage:
@@ -173,7 +180,14 @@ def parse_page(html: str) -> ParsedPage:
         tree = lxml_html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
         raise NoArticleError("the page could not be parsed") from exc
-    return ParsedPage(tree, _json_ld(tree), _declared_language(tree))
+    json_ld = _json_ld(tree)
+    return ParsedPage(
+        tree,
+        json_ld,
+        _declared_language(tree, json_ld),
+        read_wall_signs(tree, json_ld),
+        _lead_candidate(tree),
+    )
 
 
 def extract_html(html: str, url: str | None = None) -> Article:
@@ -183,32 +197,37 @@ def extract_html(html: str, url: str | None = None) -> Article:
 
 def extract_parsed(page: ParsedPage, url: str | None = None) -> Article:
     """Extract the article from a parsed page (consumes the page's tree)."""
-    declared = page.declared_language
+    if page.walls.paywalled_selectors:
+        # The page names its paid part; we read only what it gives away.
+        remove_selectors(page.tree, list(page.walls.paywalled_selectors))
+    if page.walls.paywall:
+        for box in paywall_boxes(page.tree):  # the offer is not the article
+            drop_element(box)
+    removed = prune_furniture(page.tree)
     document = trafilatura.bare_extraction(
         page.tree,  # trafilatura prunes this tree in place; metadata was read in parse_page
         url=url,
         include_comments=False,
         include_tables=True,
         include_images=False,
-        include_links=True,  # only to measure link density; the text keeps the link words
+        # Kept links cut a paragraph at an inline link such as "(PDF)" and drop its rest.
+        include_links=False,
         with_metadata=True,
-        prune_xpath=PRUNE_XPATH,
     )
     if not isinstance(document, Document) or document.body is None:
         raise NoArticleError("trafilatura found no main content")
-    link_share = _link_share(document.body)
-    if link_share > MAX_LINK_SHARE:
-        raise NoArticleError(f"the main content is {link_share:.0%} links (navigation or a list)")
     blocks = _blocks_from_tree(document.body)
     # The title from the page's og:title/headline; trafilatura strips the " | Site" suffix.
     title = _tidy(document.title or "")
     plain = " ".join(block.text for block in blocks)
-    language = detect_language(plain, declared)
-    logger.debug("extracted %d blocks from %s", len(blocks), url)
+    language = detect_language(plain, page.declared_language)
+    logger.debug(
+        "extracted %d blocks from %s (%d furniture elements pruned)", len(blocks), url, removed
+    )
     return Article(
         title=title,
         blocks=tuple(blocks),
-        lead=None,
+        lead=page.lead,
         site=_tidy(document.sitename or "") or (document.hostname or None),
         author=_tidy(document.author or "") or None,
         date=_parse_date(document.date),

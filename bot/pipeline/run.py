@@ -37,7 +37,7 @@ from bot.models import (
 )
 from bot.pipeline.assemble import AudioTags, assemble
 from bot.pipeline.chunk import chunk_script
-from bot.pipeline.clean import clean_article, detect_wall
+from bot.pipeline.clean import clean_article
 from bot.pipeline.extract import extract_parsed, parse_page
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.language import detect_language
@@ -45,6 +45,7 @@ from bot.pipeline.lexicon import Lexicon, load_lexicon
 from bot.pipeline.normalize import normalize
 from bot.pipeline.script import build_script, estimate_seconds, truncate_article
 from bot.pipeline.synthesize import synthesize_chunks
+from bot.pipeline.walls import check_walls, explain_missing_text
 from bot.tts.base import SpeechEngine
 from bot.tts.cache import ClipCache
 from bot.tts.registry import build_engine
@@ -183,10 +184,9 @@ class Pipeline:
         try:
             article = clean_article(extract_parsed(page, url))
         except NoArticleError:
-            detect_wall(html, None, page.json_ld)  # a wall explains the missing text
+            explain_missing_text(page.walls)
             raise
-        detect_wall(html, article, page.json_ld)
-        return article
+        return check_walls(article, page.walls)
 
     def article_from_text(self, text: str, title: str | None = None) -> Article:
         """An Article from plain text (forwarded posts, .txt files, stdin)."""

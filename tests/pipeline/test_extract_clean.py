@@ -10,17 +10,22 @@ import pytest
 
 from bot.errors import NoArticleError, PaywallError
 from bot.models import Article, BlockKind
-from bot.pipeline.clean import clean_article, detect_wall, is_boilerplate
-from bot.pipeline.extract import extract_html, parse_page
+from bot.pipeline.clean import clean_article, is_boilerplate
+from bot.pipeline.extract import extract_html, extract_parsed, parse_page
+from bot.pipeline.walls import check_walls, explain_missing_text
 
 PAGES = Path(__file__).parent.parent / "data" / "pages"
 
 
 def _load(name: str) -> Article:
     html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
-    article = clean_article(extract_html(html, url=f"https://example.org/{name}"))
-    detect_wall(html, article, parse_page(html).json_ld)
-    return article
+    page = parse_page(html)
+    try:
+        article = clean_article(extract_parsed(page, url=f"https://example.org/{name}"))
+    except NoArticleError:
+        explain_missing_text(page.walls)
+        raise
+    return check_walls(article, page.walls)
 
 
 def _sentences(text: str) -> list[str]:
@@ -85,10 +90,10 @@ def test_index_page_is_no_article() -> None:
 def test_paywall_is_detected_honestly() -> None:
     html = (PAGES / "paywall.html").read_text(encoding="utf-8")
     # Too little free text for an article, and the page says why: a paywall.
-    with pytest.raises(NoArticleError):
+    with pytest.raises(PaywallError):
         _load("paywall")
     with pytest.raises(PaywallError):
-        detect_wall(html, None, parse_page(html).json_ld)
+        explain_missing_text(parse_page(html).walls)
 
 
 def test_english_article_is_detected_as_english() -> None:
@@ -145,7 +150,7 @@ def test_json_ld_of_any_shape_is_read_without_crashing() -> None:
         ' "isAccessibleForFree": false}, "x"]}</script>'
         "</head><body><p>Kurz.</p></body></html>"
     )
-    items = parse_page(html).json_ld
-    assert items == [{"@type": "NewsArticle", "isAccessibleForFree": False}]
+    page = parse_page(html)
+    assert page.json_ld == [{"@type": "NewsArticle", "isAccessibleForFree": False}]
     with pytest.raises(PaywallError):
-        detect_wall(html, None, items)
+        explain_missing_text(page.walls)
