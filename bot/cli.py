@@ -114,7 +114,9 @@ async def _load(pipeline: Any, source: str) -> Any:
         data = sys.stdin.read()
         if re.match(r"\s*<(!doctype|html|head|body)", data, re.IGNORECASE):
             return await pipeline.load_html(data, url=None)
-        return pipeline.article_from_text(data)
+        from bot.pipeline.article import text_to_article  # noqa: PLC0415
+
+        return text_to_article(data)
     return await pipeline.load(source, allow_local=True)
 
 
@@ -125,6 +127,7 @@ def _article_json(article: Any) -> dict[str, Any]:
         "author": article.author,
         "date": article.date.isoformat() if article.date else None,
         "language": article.language,
+        "paywalled": article.paywalled,
     }
 
 
@@ -157,6 +160,8 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
         elapsed = time.perf_counter() - started
         for path in result.paths:
             print(path)
+        if article.paywalled:
+            print(translate("note.paywalled", "de"), file=sys.stderr)
         note = " (Ersatzstimme espeak)" if result.fell_back else ""
         print(
             f"{article.title}: {result.duration_seconds / 60:.1f} min Audio in {elapsed:.1f} s"
@@ -184,9 +189,11 @@ def _print_human(info: dict[str, Any], engine: str) -> None:
 
 
 async def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.pipeline.run import Pipeline  # noqa: PLC0415
+    # The loader alone, without synthesis and normalisation: `extract` starts in about 0.3 s.
+    from bot.pipeline.article import ArticleLoader  # noqa: PLC0415
+    from bot.pipeline.fetch import Fetcher  # noqa: PLC0415
 
-    pipeline = Pipeline(settings)
+    pipeline = ArticleLoader(Fetcher(settings))
     worst = EXIT_OK
     try:
         for source in args.sources:
@@ -208,6 +215,8 @@ async def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 print(f"# {article.title}\n# {article.site or ''} {article.date or ''}\n")
                 print(article.text + "\n")
+                if article.paywalled:
+                    print(translate("note.paywalled", "de"), file=sys.stderr)
     finally:
         await pipeline.aclose()
     return worst

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,36 +13,27 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.errors import (
     ArticleTooLongError,
-    BadSchemeError,
     EngineBusyError,
-    ForbiddenAddressError,
-    NoArticleError,
     SourceError,
     SynthesisError,
     UnsupportedLanguageError,
-    UsageError,
 )
 from bot.models import (
     Article,
     AudioResult,
-    Block,
-    BlockKind,
     Chunk,
     Clip,
     Script,
     Segment,
 )
+from bot.pipeline.article import ArticleLoader, text_to_article
 from bot.pipeline.assemble import AudioTags, assemble
 from bot.pipeline.chunk import chunk_script
-from bot.pipeline.clean import clean_article
-from bot.pipeline.extract import extract_parsed, parse_page
 from bot.pipeline.fetch import Fetcher
-from bot.pipeline.language import detect_language
 from bot.pipeline.lexicon import Lexicon, load_lexicon
 from bot.pipeline.normalize import normalize
 from bot.pipeline.script import build_script, estimate_seconds, truncate_article
 from bot.pipeline.synthesize import synthesize_chunks
-from bot.pipeline.walls import check_walls, explain_missing_text
 from bot.tts.base import SpeechEngine
 from bot.tts.cache import ClipCache
 from bot.tts.registry import build_engine
@@ -53,8 +41,6 @@ from bot.tts.registry import build_engine
 logger = logging.getLogger(__name__)
 
 OFFLINE_ENGINE = "espeak"
-# A first line shorter than this, without a final period, is taken as the title of a text.
-TITLE_MAX_CHARS = 120
 
 Stage = Literal["fetch", "extract", "synthesize", "assemble", "done"]
 
@@ -101,37 +87,13 @@ class Prepared:
     truncated: bool
 
 
-def text_to_article(text: str, title: str | None = None) -> Article:
-    """Turn plain text (a .txt file, stdin, a forwarded post) into an Article."""
-    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", text.strip())]
-    paragraphs = [p for p in paragraphs if p]
-    if not paragraphs:
-        raise NoArticleError("the text is empty")
-    if title is None:
-        first = paragraphs[0]
-        lines = text.strip().splitlines()
-        candidate = lines[0].strip() if lines else first
-        if len(candidate) <= TITLE_MAX_CHARS and not candidate.endswith((".", ",", ";")):
-            title = candidate
-            rest = text.strip()[len(lines[0]) :]
-            paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", rest)]
-            paragraphs = [p for p in paragraphs if p]
-        else:
-            title = " ".join(first.split()[:8]).rstrip(".,;:") + " …"
-    blocks = tuple(Block(BlockKind.PARAGRAPH, p) for p in paragraphs)
-    language = detect_language(" ".join(paragraphs))
-    article = Article(title=title, blocks=blocks, language=language)
-    if sum(len(p.split()) for p in paragraphs) < 50:
-        raise NoArticleError("fewer than 50 words of text")
-    return article
-
-
 class Pipeline:
     """Fetch, extract, clean, script, normalise, chunk, synthesise and assemble."""
 
     def __init__(self, settings: Settings, *, fetcher: Fetcher | None = None) -> None:
         self.settings = settings
         self.fetcher = fetcher or Fetcher(settings)
+        self.loader = ArticleLoader(self.fetcher)
         self.cache = ClipCache(settings.cache_dir)
         self.lexicon: Lexicon = load_lexicon(settings.data_dir)
         self._engines: dict[str, SpeechEngine] = {}
@@ -139,54 +101,11 @@ class Pipeline:
     # --- loading --------------------------------------------------------------------------
     async def load(self, source: str, *, allow_local: bool = False) -> Article:
         """Load an http(s) URL (or, for the CLI only, an .html/.txt file) as a clean Article."""
-        parts = urlsplit(source.strip())
-        scheme = parts.scheme.lower()
-        if scheme in ("http", "https"):
-            return await self.load_url(source.strip())
-        if not allow_local:
-            if scheme == "file" or source.strip().startswith(("/", "~", ".")):
-                raise ForbiddenAddressError("local files are never read", url=source)
-            if scheme:
-                raise BadSchemeError(f"unsupported scheme {scheme!r}", url=source)
-            raise BadSchemeError("not an http(s) link", url=source)
-        if scheme and len(scheme) > 1:  # "C:" on Windows is a drive, not a scheme
-            raise BadSchemeError(f"unsupported scheme {scheme!r}", url=source)
-        path = Path(source)
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except OSError as exc:
-            raise UsageError(f"cannot read {source}: {exc.strerror or exc}") from exc
-        if path.suffix.lower() in (".html", ".htm", ".xhtml"):
-            return await self.load_html(data.decode("utf-8", errors="replace"), url=None)
-        if path.suffix.lower() in (".txt", ".text", ".md", ""):
-            return text_to_article(data.decode("utf-8", errors="replace"))
-        raise UsageError(f"unsupported file type: {path.suffix} (use .html or .txt)")
-
-    async def load_url(self, url: str) -> Article:
-        """Fetch a page through the guarded fetcher and extract its article."""
-        started = time.perf_counter()
-        page = await self.fetcher.fetch(url)
-        article = await self.load_html(page.text, url=page.final_url)
-        logger.info(
-            "loaded %s: %d words in %.0f ms",
-            urlsplit(page.final_url).hostname,
-            article.words,
-            (time.perf_counter() - started) * 1000,
-        )
-        return article
+        return await self.loader.load(source, allow_local=allow_local)
 
     async def load_html(self, html: str, url: str | None) -> Article:
         """Extract and clean an HTML page (CPU work, off the event loop)."""
-        return await asyncio.to_thread(self._load_html_sync, html, url)
-
-    def _load_html_sync(self, html: str, url: str | None) -> Article:
-        page = parse_page(html)
-        try:
-            article = clean_article(extract_parsed(page, url))
-        except NoArticleError:
-            explain_missing_text(page.walls)
-            raise
-        return check_walls(article, page.walls)
+        return await self.loader.load_html(html, url)
 
     def article_from_text(self, text: str, title: str | None = None) -> Article:
         """An Article from plain text (forwarded posts, .txt files, stdin)."""

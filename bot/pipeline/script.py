@@ -23,6 +23,13 @@ _MONTHS_DE: Final = (
 )  # fmt: skip
 
 
+# What the host says when the page shows a paywall after the free text.
+PAYWALL_NOTES: Final = {
+    "de": "Der Text wirkt gekürzt – der Rest steht vermutlich hinter einer Bezahlschranke.",
+    "en": "The text seems cut short; the rest is probably behind a paywall.",
+}
+
+
 def estimate_seconds(words: int, tempo: float = 1.0) -> float:
     """Listening time of `words` words at the given tempo."""
     return words / WORDS_PER_MINUTE * 60.0 / max(tempo, 0.1)
@@ -99,6 +106,10 @@ def build_script(article: Article, *, intro: bool = True, truncated: bool = Fals
     outro = _outro(article, truncated) if intro else None
     if outro:
         segments.append(Segment("host", outro, 0))
+    note = PAYWALL_NOTES.get(article.language) if article.paywalled else None
+    if note:
+        # Said at the very end: the listener hears why the article stops short.
+        segments.append(Segment("host", note, 0))
     return Script(tuple(segments), language=article.language)
 
 

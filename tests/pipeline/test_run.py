@@ -16,8 +16,9 @@ from bot.errors import (
     PaywallError,
     UnsupportedLanguageError,
 )
+from bot.pipeline.article import text_to_article
 from bot.pipeline.chunk import chunk_text
-from bot.pipeline.run import Pipeline, Progress, RenderOptions, text_to_article
+from bot.pipeline.run import Pipeline, Progress, RenderOptions
 from tests.support.article_server import ArticleServer
 from tests.support.audio import probe
 from tests.support.fake_gtts import FakeGTTS
