@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,22 +15,21 @@ from typing import Final, Literal
 CHARS_PER_SPACELESS_WORD: Final = 2
 
 
-def _spaceless(ch: str) -> bool:
-    code = ord(ch)
-    return 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
+# Hiragana, katakana, CJK ideographs (and their extensions and compatibility forms).
+_SPACELESS: Final = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def spaceless_chars(text: str) -> int:
+    """Characters of scripts written without spaces (Chinese, Japanese) in `text`."""
+    return len(_SPACELESS.findall(text))
 
 
 def count_words(text: str) -> int:
     """Words in `text`; in scripts without spaces, characters count (two per word)."""
-    words = 0
-    spaceless = 0
-    for token in text.split():
-        chars = sum(1 for ch in token if _spaceless(ch))
-        if chars:
-            spaceless += chars
-        else:
-            words += 1
-    return words + -(-spaceless // CHARS_PER_SPACELESS_WORD)
+    if not _SPACELESS.search(text):
+        return len(text.split())
+    words = sum(1 for token in text.split() if not _SPACELESS.search(token))
+    return words + -(-spaceless_chars(text) // CHARS_PER_SPACELESS_WORD)
 
 
 @dataclass(frozen=True)

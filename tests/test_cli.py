@@ -152,7 +152,16 @@ def test_extract_json_lines() -> None:
     lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert lines[0]["title"].startswith("Elon Musk")
     assert lines[0]["source"] == str(SAMPLE)
-    assert set(lines[0]) == {"source", "title", "text", "language", "site", "author", "date"}
+    assert set(lines[0]) == {
+        "source",
+        "title",
+        "text",
+        "language",
+        "site",
+        "author",
+        "date",
+        "paywalled",
+    }
     assert set(lines[1]) == {"source", "error"}
     assert result.returncode == 4
 

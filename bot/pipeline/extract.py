@@ -17,7 +17,13 @@ from trafilatura.settings import Document
 from bot.errors import NoArticleError
 from bot.models import Article, Block, BlockKind
 from bot.pipeline.language import detect_language, language_code
-from bot.pipeline.prune import drop_element, prune_furniture, remove_selectors
+from bot.pipeline.prune import (
+    drop_element,
+    prune_furniture,
+    remove_selectors,
+    unwrap_prose_links,
+    wrap_loose_text,
+)
 from bot.pipeline.walls import WallSigns, paywall_boxes, read_wall_signs
 
 logger = logging.getLogger(__name__)
@@ -45,6 +51,27 @@ def _is_link_list(lines: list[str]) -> bool:
         return False
     short = sum(1 for line in lines if len(line.split()) <= 8 and line[-1] not in ".!?:")
     return short / len(lines) >= 0.7
+
+
+def _list_blocks(element: etree._Element) -> list[Block]:
+    """A list's items in reading order; a nested list's items follow the words before it."""
+    blocks: list[Block] = []
+    for item in element.iterchildren("item"):
+        parts = [item.text or ""]
+        for child in item:
+            if child.tag == "list":
+                text = _tidy(" ".join(parts))
+                if text:
+                    blocks.append(Block(BlockKind.LIST_ITEM, text))
+                blocks.extend(_list_blocks(child))
+                parts = []
+            else:
+                parts.append("".join(child.itertext()))
+            parts.append(child.tail or "")
+        text = _tidy(" ".join(parts))
+        if text:
+            blocks.append(Block(BlockKind.LIST_ITEM, text))
+    return blocks
 
 
 def _table_blocks(table: etree._Element) -> list[Block]:
@@ -94,10 +121,7 @@ def _blocks_from_tree(body: etree._Element) -> list[Block]:
             if text:
                 blocks.append(Block(BlockKind.QUOTE, text))
         elif tag == "list":
-            for item in element.iter("item"):
-                text = _element_text(item)
-                if text:
-                    blocks.append(Block(BlockKind.LIST_ITEM, text))
+            blocks.extend(_list_blocks(element))
         elif tag == "table":
             blocks.extend(_table_blocks(element))
         else:
@@ -204,6 +228,8 @@ def extract_parsed(page: ParsedPage, url: str | None = None) -> Article:
         for box in paywall_boxes(page.tree):  # the offer is not the article
             drop_element(box)
     removed = prune_furniture(page.tree)
+    wrap_loose_text(page.tree)
+    unwrap_prose_links(page.tree)
     document = trafilatura.bare_extraction(
         page.tree,  # trafilatura prunes this tree in place; metadata was read in parse_page
         url=url,

@@ -16,6 +16,8 @@ from typing import Final
 
 import pycld2
 
+from bot.models import spaceless_chars
+
 logger = logging.getLogger(__name__)
 
 # Below this many characters a detector is unreliable; the declaration (or German) wins.
@@ -69,9 +71,4 @@ def detect_language(text: str, declared: str | None = None) -> str:
 
 def _has_spaceless_script(text: str) -> bool:
     """True for text in Chinese or Japanese, where 60 characters are already a sentence or two."""
-    return sum(1 for ch in text[:400] if _is_spaceless(ch)) >= 40
-
-
-def _is_spaceless(ch: str) -> bool:
-    code = ord(ch)
-    return 0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF
+    return spaceless_chars(text[:400]) >= 40

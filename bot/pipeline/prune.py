@@ -65,6 +65,11 @@ PROTECTED_TAGS: Final = frozenset({"html", "body", "main", "article", "head"})
 # article page's text; an article wrapper or a page-wide <nav> holds nearly all of it.
 MAX_FURNITURE_SHARE: Final = 0.4
 
+# trafilatura drops any div, p, section or span whose class or id contains these, without the
+# guard that keeps its other rules from removing nearly the whole page; on an element that holds
+# the article they would remove the article, so such names are taken off it.
+UNGUARDED_TRIGGERS: Final = ("caption", "teaser")
+
 _PARTS: Final = re.compile(r"[-_]+")
 _INVISIBLE: Final = ("script", "style", "noscript", "template")
 
@@ -124,6 +129,9 @@ def prune_furniture(tree: Any) -> int:
     lengths = text_lengths(root)
     page_text = lengths.get(root, 0)
     removed = 0
+    for element, length in lengths.items():
+        if page_text and length / page_text >= MAX_FURNITURE_SHARE and element is not root:
+            _disarm(element)
     candidates = [el for el in lengths if isinstance(el.tag, str) and _is_candidate(el)]
     gone: set[Any] = set()
     for element in reversed(candidates):  # document order: outer boxes first
@@ -143,6 +151,29 @@ def prune_furniture(tree: Any) -> int:
         drop_element(element)
         removed += 1
     return removed
+
+
+def _disarm(element: Any) -> None:
+    """Make an element that holds the article look like what it is: a plain container.
+
+    A `<nav>` or `<aside>` around the whole page, or a wrapper named `caption-dark`, would be
+    removed by trafilatura's own cleaning, and the article with it.
+    """
+    if not isinstance(element.tag, str) or element.tag in PROTECTED_TAGS:
+        return
+    if element.tag in FURNITURE_TAGS:
+        element.tag = "div"
+    if element.get("role", "").strip().lower() in FURNITURE_ROLES:
+        del element.attrib["role"]
+    for attribute in ("class", "id"):
+        value = element.get(attribute)
+        if value and any(trigger in value.lower() for trigger in UNGUARDED_TRIGGERS):
+            kept = [
+                token
+                for token in value.split()
+                if not any(trigger in token.lower() for trigger in UNGUARDED_TRIGGERS)
+            ]
+            element.set(attribute, " ".join(kept))
 
 
 def drop_element(element: Any) -> None:
@@ -179,3 +210,99 @@ def remove_selectors(tree: Any, selectors: list[str]) -> int:
                     drop_element(element)
                     removed += 1
     return removed
+
+
+# Block-level tags: text between them that sits in no element of its own is a paragraph.
+BLOCK_TAGS: Final = frozenset(
+    {
+        "p", "div", "section", "article", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol",
+        "table", "figure", "blockquote", "header", "footer", "aside", "nav", "form", "hr", "pre",
+    }
+)  # fmt: skip
+_TEXT_NEIGHBOURS: Final = frozenset({"h2", "h3", "h4", "h5", "h6", "p"})
+_CONTAINERS: Final = ("div", "section", "article", "main", "td", "li", "blockquote")
+# Fewer words than this between two blocks is a label or a separator, not a paragraph.
+LOOSE_TEXT_MIN_WORDS: Final = 5
+# A link whose own text has this many words is prose that happens to be linked (a press review
+# quoting a commentary); trafilatura would drop its paragraph for link density.
+PROSE_LINK_MIN_WORDS: Final = 8
+
+
+def _words(text: str | None) -> int:
+    return len((text or "").split())
+
+
+def _is_block(element: Any) -> bool:
+    return isinstance(element.tag, str) and element.tag in BLOCK_TAGS
+
+
+def wrap_loose_text(root: Any) -> int:
+    """Give text that follows a subheading without its own `<p>` a paragraph; return how many.
+
+    `<section><h2>…</h2>Seit die Station … fahren.</section>`: trafilatura keeps only text in
+    paragraph-like elements, so the sentences after the heading were lost.
+    """
+    wrapped = 0
+    for div in list(root.iter("div")):
+        # A text-only <div> right after a subheading or a paragraph is a paragraph.
+        previous = div.getprevious()
+        if (
+            previous is not None
+            and previous.tag in _TEXT_NEIGHBOURS
+            and not any(_is_block(kid) for kid in div)
+            and _words(div.text_content()) >= LOOSE_TEXT_MIN_WORDS
+        ):
+            div.tag = "p"
+            wrapped += 1
+    for parent in list(root.iter(*_CONTAINERS)):
+        kids = list(parent)
+        if not any(_is_block(kid) for kid in kids):
+            continue
+        loose = _words(parent.text) + sum(_words(kid.tail) for kid in kids if _is_block(kid))
+        if loose < LOOSE_TEXT_MIN_WORDS:
+            continue
+        new: list[Any] = []
+        run_text: str = parent.text or ""
+        run: list[Any] = []
+        parent.text = None
+
+        for kid in kids:
+            if _is_block(kid):
+                wrapped += _flush(parent, new, run_text, run)
+                run_text, run = kid.tail or "", []
+                kid.tail = None
+                new.append(kid)
+            else:
+                run.append(kid)
+        wrapped += _flush(parent, new, run_text, run)
+        for kid in kids:
+            parent.remove(kid)
+        parent.extend(new)
+    return wrapped
+
+
+def _flush(parent: Any, new: list[Any], text: str, nodes: list[Any]) -> int:
+    """Append a run of loose text and inline nodes to `new`: as a paragraph when it is one."""
+    words = _words(text) + sum(_words(n.text_content()) + _words(n.tail) for n in nodes)
+    if words >= LOOSE_TEXT_MIN_WORDS and text.strip():
+        paragraph = parent.makeelement("p", {})
+        paragraph.text = text
+        paragraph.extend(nodes)
+        new.append(paragraph)
+        return 1
+    if new:
+        new[-1].tail = text or None
+    else:
+        parent.text = text or None
+    new.extend(nodes)
+    return 0
+
+
+def unwrap_prose_links(root: Any) -> int:
+    """Replace links that carry whole sentences by their text; return how many."""
+    unwrapped = 0
+    for link in list(root.iter("a")):
+        if _words(link.text_content()) >= PROSE_LINK_MIN_WORDS and link.getparent() is not None:
+            link.drop_tag()
+            unwrapped += 1
+    return unwrapped

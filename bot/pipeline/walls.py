@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bot.errors import PaywallError
-from bot.models import Article
+from bot.models import Article, count_words
 from bot.pipeline.prune import text_lengths
 
 # Class/id tokens of paywall containers seen on German news sites (Piano, Steady, CMS plugins).
@@ -41,6 +41,10 @@ _CONSENT: Final = re.compile(
 )
 # Visible text of a consent-only page is short; a page with more visible text has content.
 CONSENT_PAGE_MAX_CHARS: Final = 3000
+# Consent text is dense with its words: at least this many per 100 words, and this many in all.
+# News text, even about cookies and data protection, stays well below (one or two per 100 words).
+CONSENT_HITS_PER_100_WORDS: Final = 3
+CONSENT_MIN_HITS: Final = 4
 # A teaser shorter than this before a paywall is not worth a listen: refused with the reason.
 MIN_TEASER_WORDS: Final = 40
 # A page declared not free that still carries this many words shows the whole article.
@@ -116,6 +120,12 @@ def read_wall_signs(tree: Any, json_ld: list[dict[str, Any]]) -> WallSigns:
     return WallSigns(kind, tuple(selectors), _consent_dialog(tree))
 
 
+def _reads_like_consent(text: str) -> bool:
+    """True when the 'article' is the consent dialog's text (consent words in every sentence)."""
+    hits = len(_CONSENT.findall(text))
+    return hits >= CONSENT_MIN_HITS and hits * 100 >= CONSENT_HITS_PER_100_WORDS * count_words(text)
+
+
 def explain_missing_text(signs: WallSigns) -> None:
     """No article text was found: raise PaywallError when a wall explains it."""
     if signs.paywall:
@@ -131,6 +141,8 @@ def check_walls(article: Article, signs: WallSigns) -> Article:
     declared paid part means the text is cut. A teaser too short to be worth a listen is refused
     with the reason.
     """
+    if signs.consent_dialog and _reads_like_consent(article.text):
+        raise PaywallError("consent wall: the only text is the consent dialog")
     if not signs.paywall:
         return article
     cut = "box" in signs.paywall or bool(signs.paywalled_selectors)

@@ -10,22 +10,17 @@ import pytest
 
 from bot.errors import NoArticleError, PaywallError
 from bot.models import Article, BlockKind
-from bot.pipeline.clean import clean_article, is_boilerplate
-from bot.pipeline.extract import extract_html, extract_parsed, parse_page
-from bot.pipeline.walls import check_walls, explain_missing_text
+from bot.pipeline.article import article_from_html
+from bot.pipeline.clean import is_boilerplate
+from bot.pipeline.extract import parse_page
+from bot.pipeline.walls import explain_missing_text
 
 PAGES = Path(__file__).parent.parent / "data" / "pages"
 
 
 def _load(name: str) -> Article:
     html = (PAGES / f"{name}.html").read_text(encoding="utf-8")
-    page = parse_page(html)
-    try:
-        article = clean_article(extract_parsed(page, url=f"https://example.org/{name}"))
-    except NoArticleError:
-        explain_missing_text(page.walls)
-        raise
-    return check_walls(article, page.walls)
+    return article_from_html(html, url=f"https://example.org/{name}")
 
 
 def _sentences(text: str) -> list[str]:

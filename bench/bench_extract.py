@@ -1,0 +1,122 @@
+"""`python -m bench.bench_extract`: extraction time per page, a 5 MB page, and CLI start-up.
+
+Pages: every saved page in tests/data/pages and tests/data/extraction. Each is extracted (parse,
+prune, trafilatura, clean, walls: `article_from_html`) RUNS times; the baseline in the same run
+is plain `trafilatura.extract` on the same page, so the ratio says what our stages add. The 5 MB
+page repeats a real article's paragraphs with numbered variants (the shape that made the old
+pairwise duplicate check quadratic). Start-up: `python -m bot extract PAGE` as a new process,
+against `python -c pass`, with TMPDIR pointed at an empty folder whose size is reported after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+
+from bot.errors import NoArticleError
+from bot.pipeline.article import article_from_html
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted((ROOT / "tests" / "data" / "pages").glob("*.html")) + sorted(
+    (ROOT / "tests" / "data" / "extraction").glob("*.html")
+)
+RUNS = 15
+STARTS = 10
+
+
+def _time(fn: object, *args: object) -> float:
+    started = time.perf_counter()
+    with contextlib.suppress(NoArticleError):  # refusing is work too (index pages, walls)
+        fn(*args)  # type: ignore[operator]
+    return time.perf_counter() - started
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def pages() -> None:
+    """Per-page extraction time, ours against plain trafilatura."""
+    ours: list[float] = []
+    plain: list[float] = []
+    for path in PAGES:
+        html = path.read_text(encoding="utf-8")
+        for _ in range(RUNS):
+            ours.append(_time(article_from_html, html, None))
+            plain.append(_time(trafilatura.extract, html))
+    print(f"pages: {len(PAGES)}, {RUNS} runs each")
+    print(
+        f"  article_from_html:  median {statistics.median(ours) * 1000:.1f} ms, "
+        f"p99 {_percentile(ours, 0.99) * 1000:.1f} ms"
+    )
+    print(
+        f"  trafilatura.extract: median {statistics.median(plain) * 1000:.1f} ms, "
+        f"p99 {_percentile(plain, 0.99) * 1000:.1f} ms"
+    )
+    print(f"  ratio (median): {statistics.median(ours) / statistics.median(plain):.2f}x")
+
+
+def big_page() -> None:
+    """A page of about 5 MB: extraction in well under a second, nothing quadratic."""
+    sample = (ROOT / "tests" / "data" / "pages" / "clubhouse-musk.html").read_text("utf-8")
+    paragraphs = [p.split("</p>")[0] for p in sample.split("<p>")[1:] if "</p>" in p]
+    body: list[str] = []
+    size = 0
+    index = 0
+    while size < 5_000_000:
+        text = f"{paragraphs[index % len(paragraphs)]} (Abschnitt {index // len(paragraphs)})"
+        body.append(f"<p>{text}</p>")
+        size += len(text) + 7
+        index += 1
+    html = f'<html lang="de"><head><title>Langes Dossier</title></head><body><article><h1>Langes Dossier</h1>{"".join(body)}</article></body></html>'  # noqa: E501
+    times = [_time(article_from_html, html, None) for _ in range(3)]
+    baseline = [_time(trafilatura.extract, html) for _ in range(3)]
+    print(f"5 MB page ({len(html) / 1e6:.1f} MB, {len(body)} paragraphs):")
+    print(f"  article_from_html:   median {statistics.median(times):.2f} s")
+    print(f"  trafilatura.extract: median {statistics.median(baseline):.2f} s")
+
+
+def startup() -> None:
+    """Wall time of `python -m bot extract PAGE` in a new process, and its temporary files."""
+    page = str(ROOT / "tests" / "data" / "pages" / "regional-bahn.html")
+    with tempfile.TemporaryDirectory() as scratch:
+        env = os.environ | {"TMPDIR": scratch, "PYTHONPATH": str(ROOT)}
+        run = [sys.executable, "-m", "bot", "extract", page]
+        bare = [sys.executable, "-c", "pass"]
+        ours = []
+        python = []
+        for _ in range(STARTS):
+            python.append(_run(bare, env))
+            ours.append(_run(run, env))
+        written = sum(f.stat().st_size for f in Path(scratch).rglob("*") if f.is_file())
+    print(f"start-up, {STARTS} runs each:")
+    print(f"  hoerclub extract PAGE: median {statistics.median(ours):.2f} s wall")
+    print(f"  python -c pass:        median {statistics.median(python):.2f} s wall")
+    print(f"  temporary files written: {written / 1e6:.1f} MB")
+
+
+def _run(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    """Print every figure."""
+    pages()
+    big_page()
+    startup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
