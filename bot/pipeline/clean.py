@@ -31,6 +31,9 @@ BOILERPLATE_MAX_WORDS: Final = 40
 INDEX_HEADLINE_SHARE: Final = 0.6
 INDEX_MAX_RUNNING_WORDS: Final = 150
 HEADLINE_MAX_WORDS: Final = 10
+# A heading or a block shorter than this may be said twice ("Fazit", "Die SPD stimmte dafür." in
+# two votes); a longer block said twice is the page repeating itself (a teaser box, a pull quote).
+REPEAT_MIN_WORDS: Final = 6
 # Navigation leftovers are a few words at most ("Zurück nach oben").
 NAVIGATION_MAX_WORDS: Final = 6
 
@@ -182,7 +185,8 @@ def clean_article(article: Article) -> Article:
             continue  # the headline, repeated in the body
         if key == lead_key:
             continue  # the lead, repeated as the first paragraph: it is read once, as the lead
-        if key in seen:
+        repeatable = block.kind is BlockKind.HEADING or _words(text) < REPEAT_MIN_WORDS
+        if key in seen and not repeatable:
             logger.debug("clean: dropped a repeat of %r", text[:80])
             continue  # the page really repeats this block (a teaser box, a pull quote)
         seen.add(key)

@@ -9,7 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
+from bot.models import Article, Block, BlockKind
 from bot.pipeline.article import article_from_html
+from bot.pipeline.clean import clean_article
 from bot.pipeline.prune import is_furniture_class, prune_furniture
 
 
@@ -140,3 +142,65 @@ def test_the_whole_article_is_heard_whatever_its_wrappers(case: tuple[str, list[
         assert paragraph in heard
     for furniture in ("Teilen", "Impressum", "Wir verwenden Cookies", "Stadtbote-Newsletter"):
         assert furniture not in heard
+
+
+PARTIES = ["SPD", "CDU", "CSU", "FDP", "AfD", "Die Linke", "Die Grünen", "BSW"]
+GROUPS = ["Mieter", "Vermieter", "Pendler", "Radfahrer", "Rentner", "Studierende"]
+
+
+@st.composite
+def near_identical_articles(draw: st.DrawFn) -> Article:
+    blocks: list[Block] = []
+    used: set[str] = set()
+    for _ in range(draw(st.integers(min_value=3, max_value=25))):
+        kind = draw(st.sampled_from(["vote", "question", "part"]))
+        if kind == "vote":
+            party = draw(st.sampled_from(PARTIES))
+            verb = "stimmten" if party.startswith("Die ") else "stimmte"
+            text = f"{'' if party.startswith('Die ') else 'Die '}{party} {verb} "
+            text += draw(st.sampled_from(["dafür.", "dagegen.", "nicht ab."]))
+            block = Block(BlockKind.PARAGRAPH, text)
+        elif kind == "question":
+            group = draw(st.sampled_from(GROUPS))
+            block = Block(BlockKind.HEADING, f"Was ändert sich für {group}?")
+        else:
+            block = Block(BlockKind.HEADING, f"Teil {draw(st.integers(1, 40))}")
+        if block.text in used:
+            continue
+        used.add(block.text)
+        blocks.append(block)
+    blocks.append(Block(BlockKind.PARAGRAPH, " ".join(SENTENCES)))  # enough running text
+    return Article(title="Abstimmung im Landtag", blocks=tuple(blocks))
+
+
+@given(near_identical_articles())
+@settings(max_examples=200, deadline=None)
+def test_cleaning_keeps_every_distinct_short_sentence_and_heading(article: Article) -> None:
+    cleaned = clean_article(article)
+    assert [b.text for b in cleaned.blocks] == [b.text for b in article.blocks]
+
+
+def test_an_exact_repeat_goes_once_and_only_the_repeat() -> None:
+    teaser = Block(BlockKind.PARAGRAPH, "Der Landtag hat das Gesetz beschlossen.")
+    body = Block(BlockKind.PARAGRAPH, " ".join(SENTENCES))
+    article = Article(
+        title="Gesetz beschlossen",
+        blocks=(
+            Block(BlockKind.HEADING, "Gesetz  beschlossen"),
+            teaser,
+            body,
+            Block(BlockKind.PARAGRAPH, "Der Landtag hat das Gesetz „beschlossen“."),
+            Block(BlockKind.PARAGRAPH, "Der Landtag hat das Gesetz beschlossen."),
+        ),
+    )
+    kept = [b.text for b in clean_article(article).blocks]
+    assert kept == [teaser.text, body.text, "Der Landtag hat das Gesetz „beschlossen“."]
+
+
+def test_a_short_sentence_or_heading_said_twice_is_heard_twice() -> None:
+    vote = Block(BlockKind.PARAGRAPH, "Die SPD stimmte dafür.")
+    summary = Block(BlockKind.HEADING, "Fazit")
+    body = Block(BlockKind.PARAGRAPH, " ".join(SENTENCES))
+    article = Article(title="Zwei Abstimmungen", blocks=(vote, summary, body, vote, summary, body))
+    kept = [b.text for b in clean_article(article).blocks]
+    assert kept == [vote.text, summary.text, body.text, vote.text, summary.text]
