@@ -23,6 +23,8 @@ import trafilatura
 
 from bot.errors import NoArticleError
 from bot.pipeline.article import article_from_html
+from bot.pipeline.clean import clean_article
+from bot.pipeline.extract import extract_parsed, parse_page
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "tests" / "data" / "pages").glob("*.html")) + sorted(
@@ -80,8 +82,11 @@ def big_page() -> None:
     html = f'<html lang="de"><head><title>Langes Dossier</title></head><body><article><h1>Langes Dossier</h1>{"".join(body)}</article></body></html>'  # noqa: E501
     times = [_time(article_from_html, html, None) for _ in range(3)]
     baseline = [_time(trafilatura.extract, html) for _ in range(3)]
+    extracted = extract_parsed(parse_page(html))
+    cleaning = [_time(clean_article, extracted) for _ in range(3)]
     print(f"5 MB page ({len(html) / 1e6:.1f} MB, {len(body)} paragraphs):")
     print(f"  article_from_html:   median {statistics.median(times):.2f} s")
+    print(f"  of which clean_article: median {statistics.median(cleaning):.2f} s")
     print(f"  trafilatura.extract: median {statistics.median(baseline):.2f} s")
 
 
