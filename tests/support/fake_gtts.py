@@ -14,7 +14,6 @@ import base64
 import contextlib
 import json
 import random
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -26,8 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import imageio_ffmpeg
-
+from bot.pipeline.media import ffmpeg_exe
 from tests.support.threaded_http import serve_in_thread, stop_serving
 
 # Real speech: German TTS at Google's default speed runs at about 14–16 characters a second.
@@ -54,7 +52,7 @@ def speech_seconds(text: str) -> float:
 @cache
 def clip_bank() -> dict[int, bytes]:
     """MP3 clips by number of BUCKET_SECONDS steps, encoded once per process with one ffmpeg."""
-    ffmpeg = shutil.which("ffmpeg") or imageio_ffmpeg.get_ffmpeg_exe()
+    ffmpeg = ffmpeg_exe()
     steps = range(1, round(MAX_SPEECH_SECONDS / BUCKET_SECONDS) + 1)
     # One source of "speech", split and cut to every length: a voiced buzz with a wandering
     # pitch, syllable-rate loudness and some breath noise, padded with digital silence.

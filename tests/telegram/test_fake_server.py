@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -36,6 +35,7 @@ from telegram.error import (
 )
 from telegram.ext import ContextTypes, MessageHandler, filters
 
+from bot.pipeline.media import ffmpeg_exe
 from tests.support.fake_telegram import (
     FakeTelegram,
     TextBuilder,
@@ -60,12 +60,7 @@ class Media:
 
 
 def _ffmpeg() -> str:
-    system = shutil.which("ffmpeg")
-    if system:
-        return system
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
+    return ffmpeg_exe()
 
 
 @pytest.fixture(scope="session")
