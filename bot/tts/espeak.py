@@ -208,6 +208,8 @@ class EspeakEngine(SpeechEngine):
             out, err = await proc.communicate(text.encode("utf-8"))
         if proc.returncode != 0:
             message = err.decode("utf-8", "replace").strip()[-500:]
+            if "voice does not exist" in message:  # the command's wording for an unknown -v
+                raise SynthesisError(f"espeak-ng has no voice {voice!r}")
             raise SynthesisError(f"espeak-ng failed (exit {proc.returncode}): {message}")
         return pcm_from_streamed_wav(out)
 

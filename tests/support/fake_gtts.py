@@ -55,7 +55,9 @@ def clip_bank() -> dict[int, bytes]:
     ffmpeg = ffmpeg_exe()
     steps = range(1, round(MAX_SPEECH_SECONDS / BUCKET_SECONDS) + 1)
     # One source of "speech", split and cut to every length: a voiced buzz with a wandering
-    # pitch, syllable-rate loudness and some breath noise, padded with digital silence.
+    # pitch, syllable-rate loudness and some breath noise, padded with digital silence. LAME
+    # takes 576 samples a frame at 24 kHz; older ffmpeg (Debian's 5.1) does not re-frame a
+    # complex filter graph's output for it.
     source = (
         "aevalsrc='(0.22*sin(2*PI*(135+25*sin(2*PI*0.7*t))*t)"
         "+0.1*sin(2*PI*(270+50*sin(2*PI*0.7*t))*t)+0.03*(random(0)-0.5))"
@@ -67,7 +69,7 @@ def clip_bank() -> dict[int, bytes]:
         for step in steps:
             graph.append(
                 f"[s{step}]atrim=0:{step * BUCKET_SECONDS:.3f},adelay={LEAD_SILENCE_MS}:all=1,"
-                f"apad=pad_dur={TRAIL_SILENCE_MS / 1000}[a{step}]"
+                f"apad=pad_dur={TRAIL_SILENCE_MS / 1000},asetnsamples=n=576:p=0[a{step}]"
             )
             out = str(Path(tmp) / f"{step}.mp3")
             outputs += ["-map", f"[a{step}]", "-ac", "1", "-ar", "24000", "-c:a", "libmp3lame",
