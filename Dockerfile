@@ -1,4 +1,5 @@
-# Hörclub: slim multi-stage image; Debian's ffmpeg and espeak-ng; runs as a non-root user.
+# Hörclub: slim multi-stage image; Debian's ffmpeg and espeak-ng (so without the extra "bundled",
+# whose wheels carry the same tools); runs as a non-root user.
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./

@@ -33,7 +33,7 @@ from pathlib import Path
 from tests.support.article_server import ArticleServer
 from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram
-from tests.telegram.pages import article_page
+from tests.support.pages import article_page
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_USER = 10_001

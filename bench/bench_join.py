@@ -72,9 +72,10 @@ def _frames(clips: list[Any], out: Path) -> Path:
 def _ours_encoded(fmt: str) -> Callable[[list[Any], Path], Path]:
     def run(clips: list[Any], out: Path) -> Path:
         from bot.pipeline import assemble as stage
+        from bot.pipeline.timeline import mp3_timeline
 
         async def go() -> Any:
-            timeline = stage._mp3_timeline(clips)
+            timeline = mp3_timeline(clips)
             assert timeline is not None
             return await stage._write_encoded(
                 timeline, method="frames+encode", input_args=["-f", "mp3"],

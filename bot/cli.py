@@ -19,6 +19,7 @@ from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import HoerclubError, UsageError
 from bot.locales import translate
+from bot.tts.registry import ENGINE_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -240,11 +241,10 @@ def _cmd_normalize(args: argparse.Namespace) -> int:
 
 
 def find_sample() -> Path:
-    """The bundled sample article: examples/ next to the package (or the working directory)."""
+    """The sample article: examples/ in the checkout, or in the working directory (the image)."""
     candidates = [
         Path(__file__).resolve().parent.parent / "examples" / SAMPLE_NAME,
         Path.cwd() / "examples" / SAMPLE_NAME,
-        Path(__file__).resolve().parent / "data" / SAMPLE_NAME,
     ]
     for candidate in candidates:
         if candidate.is_file():
@@ -327,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     read = sub.add_parser("read", help="read an article aloud into an audio file")
     read.add_argument("source", help="http(s) URL, .html file, .txt file or - for stdin")
     read.add_argument("-o", "--output", help="output file (default: from the title)")
-    read.add_argument("--engine", choices=["gtts", "espeak"], default=None)
+    read.add_argument("--engine", choices=ENGINE_NAMES, default=None)
     read.add_argument("--format", choices=["mp3", "ogg"], default="mp3")
     read.add_argument("--dry-run", action="store_true", help="synthesise nothing, show the text")
     read.add_argument("--json", action="store_true", help="with --dry-run: one JSON object")
@@ -359,6 +359,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ValueError as exc:
         print(f"hoerclub: Einstellung ungültig: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if settings.tts_engine not in ENGINE_NAMES:
+        choices = ", ".join(ENGINE_NAMES)
+        print(f"hoerclub: Einstellung ungültig: HOERCLUB_TTS_ENGINE={settings.tts_engine!r} "
+              f"(möglich: {choices})", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     _configure_logging(settings, args.verbose, quiet=args.command not in ("bot", "run"))
     try:

@@ -28,7 +28,9 @@ class Settings(BaseSettings):
     )
 
     # --- pipeline -------------------------------------------------------------------------
-    tts_engine: Literal["gtts", "espeak"] = Field("gtts", alias="HOERCLUB_TTS_ENGINE")
+    # A name in bot.tts.registry.ENGINE_NAMES (the settings are a leaf and cannot import it):
+    # the CLI, through which every command and the bot start, refuses any other.
+    tts_engine: str = Field("gtts", alias="HOERCLUB_TTS_ENGINE")
     gtts_endpoint: str = Field(GTTS_DEFAULT_ENDPOINT, alias="HOERCLUB_GTTS_ENDPOINT")
     gtts_timeout: float = Field(15.0, alias="HOERCLUB_GTTS_TIMEOUT")
     gtts_retries: int = Field(4, alias="HOERCLUB_GTTS_RETRIES")
@@ -43,6 +45,10 @@ class Settings(BaseSettings):
     max_article_words: int = Field(12_000, ge=50, alias="HOERCLUB_MAX_ARTICLE_WORDS")
     host_intro: bool = Field(True, alias="HOERCLUB_HOST_INTRO")
     log_level: str = Field("INFO", alias="HOERCLUB_LOG_LEVEL")
+    # Which ffmpeg and espeak-ng: "auto" prefers the system's and falls back to the wheels of
+    # the extra "bundled"; "system" or "bundled" insist (CI runs the tests once with each).
+    ffmpeg: Literal["auto", "system", "bundled"] = Field("auto", alias="HOERCLUB_FFMPEG")
+    espeak: Literal["auto", "system", "bundled"] = Field("auto", alias="HOERCLUB_ESPEAK")
 
     # --- telegram -------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")

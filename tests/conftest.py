@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings, load_settings
+from tests.storage.dbsupport import POSTGRES_ENV
+from tests.support.tools import in_ci
 
 SAMPLES = Path(__file__).parent / "data" / "pages"
 
@@ -31,3 +35,37 @@ def settings(tmp_path: Path) -> Settings:
         HOERCLUB_DATA_DIR=tmp_path / "data",
         HOERCLUB_FETCH_ALLOW_NETWORKS="127.0.0.0/8",
     )
+
+
+# --- which database the database tests ran on ---------------------------------------------
+# The storage and job tests take the `db_url` fixture, parametrised by backend; PostgreSQL's
+# twins exist only when HOERCLUB_TEST_POSTGRES_URL is set, so the summary says what really ran.
+_BACKEND_OF: dict[str, str] = {}
+_RAN_ON: Counter[str] = Counter()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under CI=true the database tests must run on PostgreSQL too."""
+    if in_ci() and not os.environ.get(POSTGRES_ENV):
+        raise pytest.UsageError(f"CI=true but {POSTGRES_ENV} is not set: PostgreSQL is not tested")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Note the backend of every database test."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "db_url" in callspec.params:
+            _BACKEND_OF[item.nodeid] = str(callspec.params["db_url"])
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count database tests that ran (passed or failed, not skipped)."""
+    if report.when == "call" and report.nodeid in _BACKEND_OF:
+        _RAN_ON[_BACKEND_OF[report.nodeid]] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line: how many database tests ran on which backend."""
+    if _BACKEND_OF:
+        counts = ", ".join(f"{n} on {name}" for name, n in sorted(_RAN_ON.items())) or "none"
+        terminalreporter.write_line(f"database tests: {counts}")

@@ -32,6 +32,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "bot.config": {"bot."},
     "bot.errors": {"bot."},
     "bot.models": {"bot."},
+    "bot.audio": {"bot.pipeline", "bot.tts", "bot.storage", "bot.jobs", "bot.telegram", "bot.app"},
 }
 # third-party library → the only package allowed to import it
 HOMES = {

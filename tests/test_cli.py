@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.article_server import ArticleServer
 from tests.support.audio import probe
+from tests.support.checkout import REPO, checkout_env
 
 PAGES = Path(__file__).parent / "data" / "pages"
 SAMPLE = PAGES / "clubhouse-musk.html"
@@ -22,7 +23,7 @@ def run_cli(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot …` in a fresh process with the test's environment."""
-    full_env = dict(os.environ) | (env or {})
+    full_env = checkout_env(dict(os.environ) | (env or {}))
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
@@ -212,7 +213,7 @@ def test_progress_is_shown_on_a_terminal_and_not_in_a_pipe(tmp_path: Path) -> No
         [sys.executable, "-m", "bot", "read", str(SAMPLE), "-o", str(out), "--engine", "espeak"],
         stdout=subprocess.PIPE,
         stderr=child_fd,
-        env=dict(os.environ),
+        env=checkout_env(),
     ) as process:
         os.close(child_fd)
         seen = b""
@@ -233,3 +234,11 @@ def test_progress_is_shown_on_a_terminal_and_not_in_a_pipe(tmp_path: Path) -> No
     piped = run_cli("read", str(SAMPLE), "-o", str(tmp_path / "q.mp3"), "--engine", "espeak")
     assert piped.returncode == 0
     assert "Abschnitte" not in piped.stderr
+
+
+def test_subprocesses_run_the_checkouts_code() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import bot; print(bot.__file__)"],
+        capture_output=True, text=True, env=checkout_env(), check=True, timeout=60,
+    )  # fmt: skip
+    assert Path(done.stdout.strip()).resolve() == REPO / "bot" / "__init__.py"

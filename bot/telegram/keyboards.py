@@ -9,8 +9,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.jobs.api import RenderPrefs
 from bot.telegram.texts import format_number, format_tempo, t
+from bot.tts.registry import ENGINE_NAMES
 
-ENGINES: Final = ("gtts", "espeak")
 # The tempos the issue asks for; ffmpeg's atempo keeps the pitch.
 TEMPOS: Final = (1.0, 1.25, 1.5)
 FORMATS: Final = ("audio", "voice")
@@ -54,7 +54,7 @@ def settings_keyboard(prefs: RenderPrefs, default_engine: str, locale: str) -> I
                 mark(t(f"settings.engine.{name}", locale), name == engine),
                 callback_data=f"{SETTINGS_PREFIX}:engine:{name}",
             )
-            for name in ENGINES
+            for name in ENGINE_NAMES
         ],
         [
             InlineKeyboardButton(
@@ -89,7 +89,7 @@ def parse_setting(data: str) -> SettingChange | None:
     if len(parts) != 3 or parts[0] != SETTINGS_PREFIX:
         return None
     _, name, raw = parts
-    if name == "engine" and raw in ENGINES:
+    if name == "engine" and raw in ENGINE_NAMES:
         return SettingChange(name, raw)
     if name == "tempo":
         try:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Final
 
-from bot.pipeline.media import ffmpeg_exe
+from bot.errors import AudioError
+from bot.pipeline.media import run_ffmpeg
 
 logger = logging.getLogger(__name__)
 
@@ -40,42 +40,18 @@ async def _convert(image: bytes, quality: int) -> bytes | None:
         f"scale=w='min({THUMB_MAX_SIDE},iw)':h='min({THUMB_MAX_SIDE},ih)'"
         ":force_original_aspect_ratio=decrease:force_divisible_by=2"
     )
-    args = [
-        ffmpeg_exe(),
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-i",
-        "pipe:0",
-        "-frames:v",
-        "1",
-        "-vf",
-        scale,
-        "-pix_fmt",
-        "yuvj420p",
-        "-c:v",
-        "mjpeg",
-        "-q:v",
-        str(quality),
-        "-f",
-        "image2pipe",
-        "pipe:1",
-    ]
-    proc = await asyncio.create_subprocess_exec(
-        *args,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    args = ["-loglevel", "error", "-i", "pipe:0", "-frames:v", "1", "-vf", scale,
+            "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", str(quality),
+            "-f", "image2pipe", "pipe:1"]  # fmt: skip
     try:
-        out, err = await asyncio.wait_for(proc.communicate(image), FFMPEG_TIMEOUT)
+        out = await asyncio.wait_for(run_ffmpeg(args, feed=image, what="thumbnail"), FFMPEG_TIMEOUT)
     except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
         logger.warning("thumbnail: ffmpeg timed out")
         return None
-    if proc.returncode != 0 or not out.startswith(b"\xff\xd8"):
-        logger.info("thumbnail: ffmpeg could not read the image: %s", err[-300:])
+    except AudioError as exc:
+        logger.info("thumbnail: ffmpeg could not read the image: %s", exc.detail)
+        return None
+    if not out.startswith(b"\xff\xd8"):  # a JPEG's start-of-image marker
+        logger.info("thumbnail: ffmpeg wrote no JPEG")
         return None
     return out

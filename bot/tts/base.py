@@ -1,4 +1,4 @@
-"""The SpeechEngine interface every engine implements, and the registry that picks one."""
+"""The SpeechEngine interface every engine implements (engines subclass it for `voice_for`)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ class SpeechEngine(Protocol):
     voices: Mapping[str, str]  # language code ("de", "en", …) -> voice id
 
     def voice_for(self, language: str) -> str | None:
-        """The voice id for a language, or None when the engine cannot speak it."""
-        ...
+        """The voice id for a language ("de-AT" → the "de" voice), or None when there is none."""
+        return self.voices.get(language.lower().replace("_", "-").split("-")[0])
 
     async def synthesize(self, text: str, voice: str) -> Clip:
         """Speak one chunk (at most `max_chars` characters) and return its audio."""

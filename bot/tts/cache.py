@@ -6,12 +6,13 @@ import asyncio
 import hashlib
 import logging
 import os
-import struct
 import tempfile
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Final, Literal
 
+from bot.audio.mp3 import first_frame_kind
+from bot.audio.wav import read_wav
 from bot.models import Clip
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,6 @@ logger = logging.getLogger(__name__)
 # Bump when the stored bytes change meaning (e.g. an engine's output format changes).
 CACHE_VERSION: Final = "1"
 _FORMATS: Final[tuple[Literal["mp3", "wav"], ...]] = ("mp3", "wav")
-_MP3_RATES: Final = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
 
 
 def clip_key(engine: str, voice: str, text: str) -> str:
@@ -31,28 +31,10 @@ def clip_key(engine: str, voice: str, text: str) -> str:
 def audio_sample_rate(data: bytes, fmt: Literal["mp3", "wav"]) -> int:
     """The sample rate written in a WAV header or the first MP3 frame header (0 if unknown)."""
     if fmt == "wav":
-        if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-            pos = 12
-            while pos + 8 <= len(data):
-                chunk, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-                if chunk == b"fmt ":
-                    return int(struct.unpack_from("<I", data, pos + 12)[0])
-                pos += 8 + size + (size & 1)
-        return 0
-    pos = 0
-    if data[:3] == b"ID3" and len(data) >= 10:
-        size = 0
-        for byte in data[6:10]:
-            size = (size << 7) | (byte & 0x7F)
-        pos = 10 + size
-    while pos + 4 <= len(data):
-        if data[pos] == 0xFF and data[pos + 1] & 0xE0 == 0xE0:
-            version = (data[pos + 1] >> 3) & 3
-            index = (data[pos + 2] >> 2) & 3
-            if version in _MP3_RATES and index < 3:
-                return _MP3_RATES[version][index]
-        pos += 1
-    return 0
+        wav = read_wav(data, header_only=True)
+        return wav.sample_rate if wav is not None else 0
+    kind = first_frame_kind(data)
+    return kind.sample_rate if kind is not None else 0
 
 
 class ClipCache:

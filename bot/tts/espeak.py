@@ -1,4 +1,5 @@
-"""espeak-ng, offline: the system binary where there is one, else the wheel's shared library.
+"""espeak-ng, offline: the system binary where there is one, else the wheel's shared library
+(HOERCLUB_ESPEAK=system or bundled insists on one).
 
 The library keeps global state (one voice, one callback, one output buffer), so every call into
 it runs on ONE dedicated worker thread, shared by every EspeakEngine in the process.
@@ -8,21 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import io
 import logging
 import os
 import shutil
-import struct
 import threading
-import wave
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import ClassVar, Final, Literal
 
+from bot.audio.wav import read_wav, wav_bytes
 from bot.config import Settings
 from bot.errors import SynthesisError
 from bot.models import Clip
+from bot.tts.base import SpeechEngine
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +60,8 @@ _SynthCallback = ctypes.CFUNCTYPE(
 )
 
 
-def espeak_location() -> str | None:
-    """The system espeak-ng binary, else the espeakng-loader wheel's library, else None."""
-    system = shutil.which("espeak-ng")
-    if system:
-        return system
+def library_path() -> str | None:
+    """libespeak-ng from the espeakng-loader wheel (the extra "bundled"), or None."""
     try:
         import espeakng_loader  # noqa: PLC0415 — optional where the system has espeak-ng
     except ImportError:
@@ -73,33 +70,14 @@ def espeak_location() -> str | None:
     return str(path) if path.exists() else None
 
 
-def wav_bytes(pcm: bytes, sample_rate: int) -> bytes:
-    """A proper WAV container (mono, 16-bit) around raw PCM."""
-    out = io.BytesIO()
-    with wave.open(out, "wb") as writer:
-        writer.setnchannels(1)
-        writer.setsampwidth(2)
-        writer.setframerate(sample_rate)
-        writer.writeframes(pcm)
-    return out.getvalue()
-
-
 def pcm_from_streamed_wav(data: bytes) -> tuple[bytes, int]:
-    """(PCM, sample rate) from a WAV written to a pipe, whose size fields are placeholders."""
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    """(PCM, sample rate) from the WAV espeak-ng wrote to a pipe (mono 16-bit)."""
+    wav = read_wav(data)
+    if wav is None:
         raise SynthesisError("espeak-ng did not write WAV audio")
-    pos, rate, channels = 12, 0, 1
-    while pos + 8 <= len(data):
-        chunk, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-        if chunk == b"fmt ":
-            channels, rate = struct.unpack_from("<HI", data, pos + 10)
-        elif chunk == b"data":
-            pcm = data[pos + 8 :]  # to the end: the size field cannot be trusted on a pipe
-            if channels != 1 or not rate:
-                raise SynthesisError(f"espeak-ng wrote {channels} channels at {rate} Hz")
-            return pcm[: len(pcm) // 2 * 2], rate
-        pos += 8 + size + (size & 1)
-    raise SynthesisError("espeak-ng wrote no audio data")
+    if wav.channels != 1 or wav.sample_width != 2 or not wav.sample_rate:
+        raise SynthesisError(f"espeak-ng wrote {wav.channels} channels at {wav.sample_rate} Hz")
+    return wav.pcm, wav.sample_rate
 
 
 class _Library:
@@ -175,7 +153,7 @@ class _Library:
         return pcm, self.sample_rate
 
 
-class EspeakEngine:
+class EspeakEngine(SpeechEngine):
     """espeak-ng: robotic, offline, always there; WAV at 22,050 Hz mono."""
 
     name = "espeak"
@@ -186,19 +164,22 @@ class EspeakEngine:
     def __init__(self, settings: Settings, *, wpm: int = ESPEAK_WPM) -> None:
         self.settings = settings
         self.wpm = wpm
-        self.binary = shutil.which("espeak-ng")
+        choice = settings.espeak
+        self.binary = shutil.which("espeak-ng") if choice != "bundled" else None
         self._cli_slots = asyncio.Semaphore(CLI_CONCURRENCY)
-        if self.binary is None and espeak_location() is None:
-            raise SynthesisError("espeak-ng not found: install espeak-ng or espeakng-loader")
+        if self.binary is None:
+            if choice == "system":
+                raise SynthesisError("espeak-ng not on PATH (HOERCLUB_ESPEAK=system)")
+            if library_path() is None:
+                raise SynthesisError(
+                    "espeak-ng not found: install espeak-ng or the extra "
+                    "(pip install 'hoerclub[bundled]')"
+                )
 
     @property
     def backend(self) -> str:
         """Where the voice comes from: the system binary or the wheel's library."""
         return f"system ({self.binary})" if self.binary else "library (espeakng-loader)"
-
-    def voice_for(self, language: str) -> str | None:
-        """espeak-ng's voice name for a language, or None."""
-        return self.voices.get(language.lower().replace("_", "-").split("-")[0])
 
     async def synthesize(self, text: str, voice: str) -> Clip:
         """Speak one chunk and return it as a WAV clip."""
@@ -227,6 +208,8 @@ class EspeakEngine:
             out, err = await proc.communicate(text.encode("utf-8"))
         if proc.returncode != 0:
             message = err.decode("utf-8", "replace").strip()[-500:]
+            if "voice does not exist" in message:  # the command's wording for an unknown -v
+                raise SynthesisError(f"espeak-ng has no voice {voice!r}")
             raise SynthesisError(f"espeak-ng failed (exit {proc.returncode}): {message}")
         return pcm_from_streamed_wav(out)
 

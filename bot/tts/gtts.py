@@ -15,7 +15,6 @@ import base64
 import logging
 import random
 import re
-import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -28,16 +27,18 @@ from requests.adapters import HTTPAdapter
 from bot.config import Settings
 from bot.errors import EngineBusyError, SynthesisError
 from bot.models import Clip
+from bot.tts.base import SpeechEngine
 from bot.tts.cache import audio_sample_rate
 
 logger = logging.getLogger(__name__)
 
 # Google's limit per request, from gTTS (GOOGLE_TTS_MAX_CHARS).
 GTTS_MAX_CHARS: Final = 100
-# Google answers MP3 at 24 kHz mono (NOTES.md); used when a header cannot be read.
+# Google answers MP3 at 24 kHz mono (its frame headers say so); used when a header cannot be read.
 GTTS_SAMPLE_RATE: Final = 24000
 # Backoff: full jitter (AWS architecture blog, "Exponential Backoff and Jitter"), starting at
-# half a second and capped so that the default 4 retries wait at most ~15 s in all.
+# half a second and doubling, capped at 8 s: the default 4 retries wait at most
+# 0.5 + 1 + 2 + 4 = 7.5 s in all (a Retry-After header can ask for more).
 BACKOFF_BASE_SECONDS: Final = 0.5
 BACKOFF_CAP_SECONDS: Final = 8.0
 # A Retry-After longer than this is not waited for in full (the user is waiting).
@@ -121,7 +122,7 @@ def _extract_audio(body: str) -> bytes | None:
     return None
 
 
-class GTTSEngine:
+class GTTSEngine(SpeechEngine):
     """The gTTS engine: Google Translate's voices, MP3 at 24 kHz mono, 100 characters a request."""
 
     name = "gtts"
@@ -142,8 +143,6 @@ class GTTSEngine:
         self.concurrency = settings.tts_concurrency
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.requests_sent = 0
-        self._count_lock = threading.Lock()
         self._random = random.Random()  # noqa: S311 — jitter, not secrets
         # HOERCLUB_TTS_CONCURRENCY bounds one article's requests (synthesize_chunks holds that
         # semaphore); the engine is shared by every bot worker, so its threads allow each
@@ -155,10 +154,6 @@ class GTTSEngine:
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=in_flight, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
-
-    def voice_for(self, language: str) -> str | None:
-        """gTTS's language code for a language (e.g. "de-AT" → "de"), or None."""
-        return self.voices.get(language.lower().replace("_", "-").split("-")[0])
 
     async def synthesize(self, text: str, voice: str) -> Clip:
         """Speak one chunk; retries 429/5xx/timeouts with backoff; raises EngineBusyError."""
@@ -202,8 +197,6 @@ class GTTSEngine:
     def _send_once(self, request: requests.PreparedRequest) -> bytes:
         """One blocking request (in a worker thread); raises _Transient or SynthesisError."""
         started = time.perf_counter()
-        with self._count_lock:
-            self.requests_sent += 1
         env = self._session.merge_environment_settings(request.url or "", {}, None, None, None)
         try:
             response = self._session.send(

@@ -1,4 +1,5 @@
-"""Engines by name: the one place that knows which classes exist."""
+"""Engines by name: the one place that knows which engines exist (config, keyboard and CLI ask
+here)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,8 @@ ENGINES: Final[dict[str, Callable[[Settings], SpeechEngine]]] = {
     "gtts": GTTSEngine,
     "espeak": EspeakEngine,
 }
-
-
-def engine_names() -> tuple[str, ...]:
-    """The names `build_engine` accepts."""
-    return tuple(ENGINES)
+# The names a user or the settings may choose, in the order the settings keyboard shows them.
+ENGINE_NAMES: Final = tuple(ENGINES)
 
 
 def build_engine(name: str, settings: Settings) -> SpeechEngine:

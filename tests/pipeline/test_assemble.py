@@ -13,20 +13,14 @@ from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 from mutagen.oggopus import OggOpus
 
+from bot.audio.mp3 import FrameKind, frame_is_silent, main_data_begin, parse_mp3, silent_frame
+from bot.audio.wav import wav_bytes
 from bot.config import Settings
 from bot.errors import AudioError
 from bot.models import Clip
 from bot.pipeline.assemble import AudioTags, assemble
-from bot.pipeline.media import (
-    FrameKind,
-    decode_to_pcm,
-    frame_is_silent,
-    main_data_begin,
-    media_duration,
-    parse_mp3,
-    silent_frame,
-)
-from bot.tts.espeak import EspeakEngine, wav_bytes
+from bot.pipeline.media import decode_to_pcm, media_duration
+from bot.tts.espeak import EspeakEngine
 from tests.support.audio import decode_pcm, probe
 from tests.support.fake_gtts import mp3_for, speech_seconds
 

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bench.bench_normalize import build_article
 from bot.config import load_settings
 from bot.models import Article, Block, BlockKind, Chunk, Role, Script, Segment
 from bot.pipeline.chunk import (
@@ -21,6 +20,7 @@ from bot.pipeline.chunk import (
     split_sentences,
 )
 from bot.pipeline.run import Pipeline, RenderOptions
+from tests.support.news_article import build_article
 
 NEWS = (
     "Am 24. November 2026 trafen sich die Minister in Berlin. Der 3. Platz ging an die "

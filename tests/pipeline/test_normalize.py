@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
 
-from bench.normalize_accuracy import Case, comparable, load_cases
 from bot.pipeline.chunk import chunk_text, split_sentences
 from bot.pipeline.lexicon import Lexicon, load_lexicon, parse_entries
 from bot.pipeline.normalize import _numbers as num
 from bot.pipeline.normalize import normalize, normalize_lines
+from tests.support.normalize_cases import Case, comparable, load_cases
 
 CASES = load_cases()
 

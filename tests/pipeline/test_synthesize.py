@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -75,11 +74,8 @@ async def test_concurrency_is_bounded_and_used(
 ) -> None:
     fake.delay = 0.1
     engine = make_engine(HOERCLUB_TTS_CONCURRENCY=8)
-    started = time.perf_counter()
     await synthesize_chunks(engine, chunks_of(TEXTS), "de", concurrency=3, cache=None)
-    elapsed = time.perf_counter() - started
-    assert fake.max_concurrent == 3
-    assert elapsed < 12 * 0.1 * 0.6  # clearly faster than one at a time
+    assert fake.max_concurrent == 3  # the server saw three requests overlap, never four
 
 
 async def test_engine_threads_bound_concurrency_too(

@@ -9,12 +9,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import imageio_ffmpeg
+from bot.pipeline.media import ffmpeg_exe
 
 
 def ffmpeg() -> str:
-    """The system ffmpeg, else the imageio-ffmpeg binary."""
-    return shutil.which("ffmpeg") or imageio_ffmpeg.get_ffmpeg_exe()
+    """The ffmpeg the bot uses (HOERCLUB_FFMPEG chooses the system's or the bundled one)."""
+    return ffmpeg_exe()
 
 
 def _decoded_seconds(path: Path) -> tuple[float, str]:

@@ -14,7 +14,6 @@ import base64
 import contextlib
 import json
 import random
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -26,8 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-import imageio_ffmpeg
-
+from bot.pipeline.media import ffmpeg_exe
 from tests.support.threaded_http import serve_in_thread, stop_serving
 
 # Real speech: German TTS at Google's default speed runs at about 14–16 characters a second.
@@ -54,10 +52,12 @@ def speech_seconds(text: str) -> float:
 @cache
 def clip_bank() -> dict[int, bytes]:
     """MP3 clips by number of BUCKET_SECONDS steps, encoded once per process with one ffmpeg."""
-    ffmpeg = shutil.which("ffmpeg") or imageio_ffmpeg.get_ffmpeg_exe()
+    ffmpeg = ffmpeg_exe()
     steps = range(1, round(MAX_SPEECH_SECONDS / BUCKET_SECONDS) + 1)
     # One source of "speech", split and cut to every length: a voiced buzz with a wandering
-    # pitch, syllable-rate loudness and some breath noise, padded with digital silence.
+    # pitch, syllable-rate loudness and some breath noise, padded with digital silence. LAME
+    # takes 576 samples a frame at 24 kHz; older ffmpeg (Debian's 5.1) does not re-frame a
+    # complex filter graph's output for it.
     source = (
         "aevalsrc='(0.22*sin(2*PI*(135+25*sin(2*PI*0.7*t))*t)"
         "+0.1*sin(2*PI*(270+50*sin(2*PI*0.7*t))*t)+0.03*(random(0)-0.5))"
@@ -69,7 +69,7 @@ def clip_bank() -> dict[int, bytes]:
         for step in steps:
             graph.append(
                 f"[s{step}]atrim=0:{step * BUCKET_SECONDS:.3f},adelay={LEAD_SILENCE_MS}:all=1,"
-                f"apad=pad_dur={TRAIL_SILENCE_MS / 1000}[a{step}]"
+                f"apad=pad_dur={TRAIL_SILENCE_MS / 1000},asetnsamples=n=576:p=0[a{step}]"
             )
             out = str(Path(tmp) / f"{step}.mp3")
             outputs += ["-map", f"[a{step}]", "-ac", "1", "-ar", "24000", "-c:a", "libmp3lame",

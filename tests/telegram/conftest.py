@@ -21,7 +21,7 @@ from bot.telegram.factory import BotApplication, start_application
 from tests.support.article_server import ArticleServer
 from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram, SentMessage
-from tests.telegram.pages import article_page, png_image
+from tests.support.pages import article_page, png_image
 
 USER = 4242  # a private chat's id is the user's id
 GROUP = -100777

@@ -16,6 +16,7 @@ from tests.support.article_server import ArticleServer
 from tests.support.audio import probe
 from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram, SentMessage, TextBuilder, entity
+from tests.support.pages import article_page, paragraphs
 from tests.telegram.conftest import (
     USER,
     StartBot,
@@ -24,7 +25,6 @@ from tests.telegram.conftest import (
     texts_of,
     wait_statuses_deleted,
 )
-from tests.telegram.pages import article_page, paragraphs
 
 ArticleUrl = Callable[..., str]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.checkout import checkout_env
 from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram
 from tests.telegram.conftest import USER, audios
@@ -55,7 +56,15 @@ class BotProcess:
 @pytest.fixture
 def bot_env(fake: FakeTelegram, gtts: FakeGTTS, tmp_path: Path) -> dict[str, str]:
     """The environment of a bot process pointed at the fakes, slowed-down gTTS included."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HOERCLUB_", "TELEGRAM_"))}
+    # The bot's own settings come from the test; which ffmpeg and espeak-ng stays the caller's.
+    keep = ("HOERCLUB_FFMPEG", "HOERCLUB_ESPEAK")
+    env = checkout_env(
+        {
+            k: v
+            for k, v in os.environ.items()
+            if k in keep or not k.startswith(("HOERCLUB_", "TELEGRAM_"))
+        }
+    )
     env.update(fake.env())
     env.update(
         HOERCLUB_DATA_DIR=str(tmp_path / "data"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bot.audio.wav import wav_bytes
 from bot.models import Clip
 from bot.tts.cache import ClipCache, audio_sample_rate, clip_key
-from bot.tts.espeak import wav_bytes
 from tests.support.fake_gtts import mp3_for
 
 

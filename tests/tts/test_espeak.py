@@ -1,7 +1,9 @@
-"""espeak-ng offline: the wheel's library here, and the system-binary path through a stand-in."""
+"""espeak-ng offline: whichever HOERCLUB_ESPEAK chooses, the system command by name, the
+library by name, and the command-line handling through a stand-in."""
 
 from __future__ import annotations
 
+import array
 import io
 import os
 import stat
@@ -13,7 +15,15 @@ import pytest
 
 from bot.config import Settings
 from bot.errors import SynthesisError
-from bot.tts.espeak import ESPEAK_VOICES, ESPEAK_WPM, EspeakEngine, pcm_from_streamed_wav
+from bot.tts.espeak import (
+    ESPEAK_VOICES,
+    ESPEAK_WPM,
+    EspeakEngine,
+    library_path,
+    pcm_from_streamed_wav,
+)
+from tests.support.audio import decode_pcm
+from tests.support.tools import in_ci, require_system_tool
 
 GERMAN = (
     "Der Bundestag hat am vierundzwanzigsten November über den Haushalt beraten. "
@@ -99,7 +109,7 @@ async def test_system_binary_is_preferred(
     fake.write_text(FAKE_ESPEAK.format(python=sys.executable))
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
-    engine = EspeakEngine(settings)
+    engine = EspeakEngine(settings.model_copy(update={"espeak": "auto"}))
     assert engine.backend.startswith("system")
     clip = await engine.synthesize("Grüß Gott!", "de")
     args = (bindir / "args.txt").read_text().splitlines()
@@ -114,3 +124,47 @@ async def test_system_binary_is_preferred(
 def test_streamed_wav_needs_a_data_chunk() -> None:
     with pytest.raises(SynthesisError):
         pcm_from_streamed_wav(b"not a wav at all")
+
+
+def _speech_like(pcm: bytes, rate: int) -> tuple[float, float]:
+    """(seconds, share of 20 ms blocks louder than -40 dBFS) of mono s16le PCM."""
+    samples = array.array("h", pcm)
+    block = rate // 50
+    blocks = [samples[i : i + block] for i in range(0, len(samples) - block + 1, block)]
+    loud = sum(1 for b in blocks if max(b) > 328 or min(b) < -328)
+    return len(samples) / rate, loud / max(1, len(blocks))
+
+
+async def _speaks_german(engine: EspeakEngine, tmp_path: Path) -> None:
+    clip = await engine.synthesize(GERMAN, "de")
+    path = tmp_path / "espeak.wav"
+    path.write_bytes(clip.data)
+    seconds, loud = _speech_like(decode_pcm(path, 22050), 22050)
+    expected = len(GERMAN.split()) / ESPEAK_WPM * 60
+    assert expected * 0.6 < seconds < expected * 1.6
+    assert loud > 0.5  # speech, not silence or a click
+
+
+async def test_the_system_espeak_ng_command_speaks(settings: Settings, tmp_path: Path) -> None:
+    binary = require_system_tool("espeak-ng")
+    engine = EspeakEngine(settings.model_copy(update={"espeak": "system"}))
+    assert engine.backend == f"system ({binary})"
+    await _speaks_german(engine, tmp_path)
+
+
+async def test_the_bundled_library_speaks(settings: Settings, tmp_path: Path) -> None:
+    if library_path() is None:
+        if in_ci():
+            pytest.fail("espeakng-loader is not installed: CI tests the extra 'bundled'")
+        pytest.skip("espeakng-loader (the extra 'bundled') is not installed")
+    engine = EspeakEngine(settings.model_copy(update={"espeak": "bundled"}))
+    assert engine.backend.startswith("library")
+    await _speaks_german(engine, tmp_path)
+
+
+def test_system_insists_on_the_command(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SynthesisError, match="HOERCLUB_ESPEAK=system"):
+        EspeakEngine(settings.model_copy(update={"espeak": "system"}))

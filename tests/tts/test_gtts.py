@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -80,11 +79,9 @@ async def test_timeout_is_retried(
 ) -> None:
     fake_gtts.stall_next(1, 2.0)
     engine = make_gtts(HOERCLUB_GTTS_TIMEOUT=0.3, HOERCLUB_GTTS_RETRIES=2)
-    started = time.perf_counter()
     clip = await engine.synthesize("Guten Tag.", "de")
     assert clip.data
-    assert fake_gtts.requests == 2
-    assert time.perf_counter() - started < 1.5  # gave up on the stalled request after 0.3 s
+    assert fake_gtts.requests == 2  # without the timeout the stalled request would have answered
 
 
 async def test_timeouts_every_time_raise_synthesis_error(
