@@ -224,4 +224,4 @@ def clean_article(article: Article) -> Article:
 
 def _is_headline_line(text: str) -> bool:
     text = text.rstrip()
-    return _words(text) <= HEADLINE_MAX_WORDS and text[-1:] not in ".!?:;…\"“»)"
+    return _words(text) <= HEADLINE_MAX_WORDS and text[-1:] not in '.!?:;…"“»)'
