@@ -59,6 +59,8 @@ class Article:
     url: str | None = None
     image: str | None = None
     description: str | None = None
+    # Set on a summary: the word count of the full article it shortens.
+    summary_of_words: int | None = None
 
     def paragraphs(self) -> list[str]:
         """Headline, lead and blocks, each a paragraph of its own."""
