@@ -49,6 +49,8 @@ W_CENTRALITY: Final = 0.30
 W_POSITION: Final = 0.40
 W_TITLE: Final = 0.20
 W_FIGURES: Final = 0.10
+# A section's first sentence (right after a subheading) states what the section is about.
+W_SECTION_START: Final = 0.10
 # MMR trade-off between relevance and novelty (Carbonell & Goldstein use 0.7 for summaries).
 MMR_LAMBDA: Final = 0.7
 # Damping factor and iterations of TextRank (Mihalcea & Tarau: 0.85; converges in < 30).
@@ -254,6 +256,25 @@ def _units(links: Sequence[bool], n: int) -> list[list[int]]:
     return units
 
 
+def _opens_with_anaphor(text: str) -> bool:
+    """Whether the sentence starts by pointing back ("Er …", "Damit …")."""
+    first = text.split(maxsplit=1)[0].lstrip(_OPEN_QUOTES + '"(')
+    return first in _ANAPHORS
+
+
+def _section_starts(article: Article, sentences: Sequence[_Sentence]) -> set[int]:
+    """Indices of the first sentence after each heading: a section's own lead."""
+    starts: set[int] = set()
+    previous_block = -1
+    for index, sentence in enumerate(sentences):
+        if sentence.block > previous_block:
+            between = article.blocks[previous_block + 1 : sentence.block]
+            if any(b.kind is BlockKind.HEADING for b in between):
+                starts.add(index)
+            previous_block = sentence.block
+    return starts
+
+
 def target_words(seconds: float) -> int:
     """Words that take `seconds` to hear at the project's speaking rate."""
     return max(1, round(seconds / estimate_seconds(1)))
@@ -278,6 +299,7 @@ def summarize(article: Article, seconds: float = DEFAULT_SUMMARY_SECONDS) -> Art
         for j in range(i + 1, n):
             sim[i][j] = sim[j][i] = _cosine(vectors[i], vectors[j])
     centrality = _textrank(sim)
+    section_starts = _section_starts(article, sentences)
     scores = []
     for i, sentence in enumerate(sentences):
         position = 1.0 / math.sqrt(1 + i)
@@ -289,15 +311,16 @@ def summarize(article: Article, seconds: float = DEFAULT_SUMMARY_SECONDS) -> Art
             + W_TITLE * title
             + W_FIGURES * figures
         )
-        first = sentence.text.split(maxsplit=1)[0].lstrip('„»"(')
-        if first in _ANAPHORS:
-            score *= ANAPHOR_PENALTY
+        if i in section_starts:
+            score += W_SECTION_START
         scores.append(score)
 
     units = _units(_links(sentences), n)
     unit_words = [sum(sentences[i].words for i in unit) for unit in units]
     unit_score = [sum(scores[i] for i in unit) / len(unit) for unit in units]
+    anaphoric = [_opens_with_anaphor(s.text) for s in sentences]
     chosen: list[int] = []
+    taken: set[int] = set()
     total = title_words
     candidates = set(range(len(units)))
     while candidates and total < target * LENGTH_LOW:
@@ -309,11 +332,15 @@ def summarize(article: Article, seconds: float = DEFAULT_SUMMARY_SECONDS) -> Art
                 (sim[i][j] for c in chosen for i in units[u] for j in units[c]), default=0.0
             )
             value = MMR_LAMBDA * unit_score[u] - (1 - MMR_LAMBDA) * redundancy
+            head = units[u][0]
+            if anaphoric[head] and head - 1 not in taken:
+                value *= ANAPHOR_PENALTY
             if value > best_value:
                 best, best_value = u, value
         if best < 0:
             break
         chosen.append(best)
+        taken.update(units[best])
         candidates.discard(best)
         total += unit_words[best]
 
