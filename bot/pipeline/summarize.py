@@ -104,6 +104,8 @@ _ANAPHORS: Final = _words(
     Ebenfalls Denn Sein Seine Ihr Ihre Dort
     """
 )
+# Personal pronouns that open a sentence about a speaker named before.
+_PRONOUNS: Final = frozenset({"Er", "Sie"})
 # Capitalised words outside a quotation that do not name a speaker.
 _NOT_A_SPEAKER: Final = _words(
     """
@@ -243,6 +245,8 @@ def _links(sentences: Sequence[_Sentence]) -> list[bool]:
             links[i] = True  # one block quotation is one unit
         elif _needs_speaker(nxt.text):
             links[i] = True  # the speaker of a bare quote is named just before it
+            if i > 0 and sentence.text.split(maxsplit=1)[0] in _PRONOUNS:
+                links[i - 1] = True  # "Er schüttelte den Kopf. „…“": who "er" is comes first
     return links
 
 
