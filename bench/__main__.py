@@ -5,7 +5,14 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ("bench_normalize", "normalize_accuracy", "bench_tts", "bench_join", "bench_bot")
+BENCHMARKS = (
+    "bench_normalize",
+    "normalize_accuracy",
+    "bench_tts",
+    "bench_join",
+    "bench_bot",
+    "bench_summarize",
+)
 
 
 def main() -> int:
