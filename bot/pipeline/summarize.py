@@ -335,10 +335,11 @@ def summarize(article: Article, seconds: float = DEFAULT_SUMMARY_SECONDS) -> Art
             redundancy = max(
                 (sim[i][j] for c in chosen for i in units[u] for j in units[c]), default=0.0
             )
-            value = MMR_LAMBDA * unit_score[u] - (1 - MMR_LAMBDA) * redundancy
+            relevance = unit_score[u]
             head = units[u][0]
             if anaphoric[head] and head - 1 not in taken:
-                value *= ANAPHOR_PENALTY
+                relevance *= ANAPHOR_PENALTY
+            value = MMR_LAMBDA * relevance - (1 - MMR_LAMBDA) * redundancy
             if value > best_value:
                 best, best_value = u, value
         if best < 0:
