@@ -134,6 +134,7 @@ def _article_json(article: Any) -> dict[str, Any]:
 
 async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
     from bot.pipeline.run import Pipeline, Progress, RenderOptions  # noqa: PLC0415 — fast --help
+    from bot.pipeline.script import estimate_seconds  # noqa: PLC0415
 
     pipeline = Pipeline(settings)
     progress = _TerminalProgress(sys.stderr)
@@ -142,14 +143,35 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
         article = await _load(pipeline, args.source)
         intro = settings.host_intro and not args.no_intro
         options = RenderOptions(engine=args.engine, format=args.format, intro=intro)
+        extra: dict[str, Any] = {"summary": False}
+        script = None
+        if args.summary or args.llm:
+            short = await pipeline.summarize(article, "llm" if args.llm else "auto")
+            if short.tell_user:
+                note = "Das Sprachmodell war nicht verfügbar; Kurzfassung offline erstellt."
+                print(f"hoerclub: {note}", file=sys.stderr)
+            full_words = article.words
+            article = short.article
+            extra = {"summary": True, "summary_method": short.method, "full_words": full_words}
+        elif args.talk:
+            talk = await pipeline.talk(article)
+            script = pipeline.talk_script(talk)
+            lines = [{"speaker": t.speaker, "line": t.line} for t in talk.lines]
+            extra = {"summary": False, "talk": True, "lines": lines}
         if args.dry_run:
-            prepared = pipeline.prepare(article, options)
-            info = _article_json(article) | {
-                "words": article.words,
-                "estimated_seconds": round(pipeline.estimate_seconds(article), 1),
-                "text": article.text,
-                "spoken": [chunk.text for chunk in prepared.chunks],
-            }
+            prepared = pipeline.prepare(article, options, script)
+            text = "\n\n".join(s.text for s in script.segments) if script else article.text
+            words = len(text.split()) if script else article.words
+            info = (
+                _article_json(article)
+                | {
+                    "words": words,
+                    "estimated_seconds": round(estimate_seconds(words), 1),
+                    "text": text,
+                    "spoken": [chunk.text for chunk in prepared.chunks],
+                }
+                | extra
+            )
             if args.json:
                 print(json.dumps(info, ensure_ascii=False))
             else:
@@ -157,7 +179,7 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_OK
         out = Path(args.output) if args.output else Path(safe_filename(article.title, args.format))
         started = time.perf_counter()
-        result = await pipeline.render(article, out, options, progress)
+        result = await pipeline.render(article, out, options, progress, script)
         elapsed = time.perf_counter() - started
         for path in result.paths:
             print(path)
@@ -332,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--dry-run", action="store_true", help="synthesise nothing, show the text")
     read.add_argument("--json", action="store_true", help="with --dry-run: one JSON object")
     read.add_argument("--no-intro", action="store_true", help="no host intro and outro")
+    short = read.add_mutually_exclusive_group()
+    short.add_argument("--summary", action="store_true", help="the short version (Kurzfassung)")
+    short.add_argument(
+        "--llm", action="store_true", help="the short version written by the language model"
+    )
+    short.add_argument(
+        "--talk", action="store_true", help="a host-guest conversation (needs a language model)"
+    )
 
     extract = sub.add_parser("extract", help="print the clean text of each source")
     extract.add_argument("sources", nargs="+")

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     ffmpeg: Literal["auto", "system", "bundled"] = Field("auto", alias="HOERCLUB_FFMPEG")
     espeak: Literal["auto", "system", "bundled"] = Field("auto", alias="HOERCLUB_ESPEAK")
 
+    # --- summaries and the language model -------------------------------------------------
+    summary_seconds: float = Field(75.0, ge=20, le=600, alias="HOERCLUB_SUMMARY_SECONDS")
+    llm_base_url: str | None = Field(None, alias="HOERCLUB_LLM_BASE_URL")
+    llm_model: str | None = Field(None, alias="HOERCLUB_LLM_MODEL")
+    llm_api_key: SecretStr | None = Field(None, alias="HOERCLUB_LLM_API_KEY")
+    llm_timeout: float = Field(30.0, gt=0, alias="HOERCLUB_LLM_TIMEOUT")
+
     # --- telegram -------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(TELEGRAM_DEFAULT_BASE_URL, alias="TELEGRAM_API_BASE_URL")
@@ -90,6 +97,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_token_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("llm_base_url", "llm_model", "llm_api_key", mode="before")
+    @classmethod
+    def _empty_llm_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def llm_configured(self) -> bool:
+        """Whether an OpenAI-compatible endpoint and model are set (abstracts, Raumgespräch)."""
+        return bool(self.llm_base_url and self.llm_model)
 
     @property
     def cache_dir(self) -> Path:

@@ -111,6 +111,20 @@ class EngineBusyError(SynthesisError):
     key = "error.engine_busy"
 
 
+class LanguageModelError(HoerclubError):
+    """The language model failed or answered with something unusable."""
+
+    key = "error.llm"
+    exit_code = 5
+
+
+class LanguageModelMissingError(LanguageModelError):
+    """A feature needs a language model and none is configured."""
+
+    key = "error.llm_missing"
+    exit_code = 2
+
+
 class AudioError(HoerclubError):
     """Joining or encoding the audio failed."""
 

@@ -83,6 +83,8 @@ class Article:
     description: str | None = None
     # The page shows a paywall after this text: it is read, and the listener is told.
     paywalled: bool = False
+    # Set on a summary: the word count of the full article it shortens.
+    summary_of_words: int | None = None
 
     def paragraphs(self) -> list[str]:
         """Headline, lead and blocks, each a paragraph of its own."""

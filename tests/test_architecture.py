@@ -39,6 +39,8 @@ HOMES = {
     "telegram": "bot.telegram",
     "trafilatura": "bot.pipeline.extract",
     "gtts": "bot.tts.gtts",
+    "openai": "bot.pipeline.llm",
+    "simplemma": "bot.pipeline.summarize",
 }
 
 

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.errors import (
     ArticleTooLongError,
     EngineBusyError,
+    LanguageModelMissingError,
     SourceError,
     SynthesisError,
     UnsupportedLanguageError,
@@ -31,9 +32,12 @@ from bot.pipeline.assemble import AudioTags, assemble
 from bot.pipeline.chunk import chunk_script
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.lexicon import Lexicon, load_lexicon
+from bot.pipeline.llm import ChatClient, LLMConfig
 from bot.pipeline.normalize import normalize
 from bot.pipeline.script import build_script, estimate_seconds, truncate_article
+from bot.pipeline.shorten import Preference, SummaryResult, shorten
 from bot.pipeline.synthesize import synthesize_chunks
+from bot.pipeline.talk import TalkScript, talk_script, write_talk
 from bot.tts.base import SpeechEngine
 from bot.tts.cache import ClipCache
 from bot.tts.registry import build_engine
@@ -97,6 +101,8 @@ class Pipeline:
         self.cache = ClipCache(settings.cache_dir)
         self.lexicon: Lexicon = load_lexicon(settings.data_dir)
         self._engines: dict[str, SpeechEngine] = {}
+        llm = LLMConfig.from_settings(settings)
+        self.llm: ChatClient | None = ChatClient(llm) if llm else None
 
     # --- loading --------------------------------------------------------------------------
     async def load(self, source: str, *, allow_local: bool = False) -> Article:
@@ -122,6 +128,24 @@ class Pipeline:
             return None
         return page.content
 
+    # --- short versions and the conversation ---------------------------------------------
+    async def summarize(self, article: Article, prefer: Preference = "auto") -> SummaryResult:
+        """The article's short version (the model's where configured, else extractive)."""
+        client = None if prefer == "extractive" else self.llm
+        return await shorten(
+            article, seconds=self.settings.summary_seconds, client=client, prefer=prefer
+        )
+
+    async def talk(self, article: Article) -> TalkScript:
+        """The article as a validated host–guest conversation; needs a language model."""
+        if self.llm is None:
+            raise LanguageModelMissingError("HOERCLUB_LLM_BASE_URL and HOERCLUB_LLM_MODEL unset")
+        return await write_talk(article, self.llm)
+
+    def talk_script(self, talk: TalkScript) -> Script:
+        """The conversation laid out as a Script (host and reader roles, chapters per question)."""
+        return talk_script(talk)
+
     # --- rendering ------------------------------------------------------------------------
     def engine(self, name: str | None = None) -> SpeechEngine:
         """The engine by name (built once and kept)."""
@@ -140,8 +164,10 @@ class Pipeline:
             return normalize(self.lexicon.apply(text), "de")
         return normalize(text, language)
 
-    def prepare(self, article: Article, options: RenderOptions) -> Prepared:
-        """Check limits, lay out the script and cut it into engine-sized chunks."""
+    def prepare(
+        self, article: Article, options: RenderOptions, script: Script | None = None
+    ) -> Prepared:
+        """Check limits, lay out the script (unless given) and cut it into engine-sized chunks."""
         truncated = False
         if options.truncate_words is not None and article.words > options.truncate_words:
             article = truncate_article(article, options.truncate_words)
@@ -159,7 +185,8 @@ class Pipeline:
                 f"engine {engine.name} has no voice for {article.language}",
                 language=article.language,
             )
-        script = build_script(article, intro=options.intro, truncated=truncated)
+        if script is None:
+            script = build_script(article, intro=options.intro, truncated=truncated)
         spoken = Script(
             tuple(
                 dataclasses.replace(seg, text=self.speakable(seg.text, script.language))
@@ -180,10 +207,11 @@ class Pipeline:
         out_path: Path,
         options: RenderOptions | None = None,
         progress: ProgressCallback | None = None,
+        script: Script | None = None,
     ) -> AudioResult:
-        """Speak the article and write the audio file(s); fall back to espeak when busy."""
+        """Speak the article (or the given script) and write the audio; espeak when busy."""
         options = options or RenderOptions()
-        prepared = self.prepare(article, options)
+        prepared = self.prepare(article, options, script)
         fell_back = False
         try:
             clips = await self._synthesize(prepared, progress)
@@ -191,7 +219,8 @@ class Pipeline:
             if not self.settings.tts_fallback or prepared.engine == OFFLINE_ENGINE:
                 raise
             logger.warning("engine %s failed (%s); falling back to espeak", prepared.engine, exc)
-            prepared = self.prepare(article, dataclasses.replace(options, engine=OFFLINE_ENGINE))
+            offline = dataclasses.replace(options, engine=OFFLINE_ENGINE)
+            prepared = self.prepare(article, offline, script)
             clips = await self._synthesize(prepared, progress)
             fell_back = True
         if progress:
@@ -248,6 +277,8 @@ class Pipeline:
     async def aclose(self) -> None:
         """Close the fetcher and every engine that was built."""
         await self.fetcher.aclose()
+        if self.llm is not None:
+            await self.llm.aclose()
         for engine in self._engines.values():
             await engine.aclose()
         self._engines.clear()

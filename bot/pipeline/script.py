@@ -40,8 +40,17 @@ def listening_minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60.0 - 0.25))
 
 
+def _full_minutes(article: Article) -> int | None:
+    """Listening time of the full article when `article` is its summary."""
+    if article.summary_of_words is None:
+        return None
+    return listening_minutes(estimate_seconds(article.summary_of_words))
+
+
 def _intro_de(article: Article, minutes: int) -> str:
-    parts = [f"Willkommen im Hörclub. Du hörst: {article.title.rstrip('.')}."]
+    full = _full_minutes(article)
+    heard = " die Kurzfassung von" if full else ""
+    parts = [f"Willkommen im Hörclub. Du hörst{heard}: {article.title.rstrip('.')}."]
     source = []
     if article.site:
         source.append(f"aus {article.site}")
@@ -53,18 +62,31 @@ def _intro_de(article: Article, minutes: int) -> str:
     if source:
         parts.append("Ein Artikel " + ", ".join(source) + ".")
     parts.append(f"Hörzeit etwa {minutes} {'Minute' if minutes == 1 else 'Minuten'}.")
+    if full:
+        parts.append(
+            f"Der ganze Artikel dauert etwa {full} {'Minute' if full == 1 else 'Minuten'}."
+        )
     return " ".join(parts)
 
 
 def _intro_en(article: Article, minutes: int) -> str:
-    parts = [f"Welcome to Hörclub. You are listening to: {article.title.rstrip('.')}."]
+    full = _full_minutes(article)
+    heard = "the short version of" if full else "to"
+    parts = [f"Welcome to Hörclub. You are listening {heard}: {article.title.rstrip('.')}."]
     if article.site:
         parts.append(f"From {article.site}.")
     parts.append(f"About {minutes} {'minute' if minutes == 1 else 'minutes'}.")
+    if full:
+        parts.append(f"The full article takes about {full} {'minute' if full == 1 else 'minutes'}.")
     return " ".join(parts)
 
 
 def _outro(article: Article, truncated: bool) -> str | None:
+    title = article.title.rstrip(".")
+    if article.language == "de" and article.summary_of_words is not None:
+        return f"Das war die Kurzfassung von: {title}. Danke fürs Zuhören im Hörclub."
+    if article.language == "en" and article.summary_of_words is not None:
+        return f"That was the short version of: {title}. Thanks for listening to Hörclub."
     if article.language == "de":
         note = " Das war der erste Teil des Artikels." if truncated else ""
         return f"Das war: {article.title.rstrip('.')}.{note} Danke fürs Zuhören im Hörclub."
