@@ -214,11 +214,6 @@ def parse_page(html: str) -> ParsedPage:
     )
 
 
-def extract_html(html: str, url: str | None = None) -> Article:
-    """Extract the article from an HTML string; trafilatura never fetches anything here."""
-    return extract_parsed(parse_page(html), url)
-
-
 def extract_parsed(page: ParsedPage, url: str | None = None) -> Article:
     """Extract the article from a parsed page (consumes the page's tree)."""
     if page.walls.paywalled_selectors:
