@@ -26,11 +26,6 @@ MIN_ARTICLE_WORDS: Final = 20
 SENTENCE_MIN_WORDS: Final = 12
 # A block longer than this is prose even if it starts like boilerplate ("Foto: …" never runs on).
 BOILERPLATE_MAX_WORDS: Final = 40
-# An index page: most blocks are headline lines (short, no sentence end) and little running
-# text is left; an article, even a list article, is made of sentences.
-INDEX_HEADLINE_SHARE: Final = 0.6
-INDEX_MAX_RUNNING_WORDS: Final = 150
-HEADLINE_MAX_WORDS: Final = 10
 # A heading or a block shorter than this may be said twice ("Fazit", "Die SPD stimmte dafür." in
 # two votes); a longer block said twice is the page repeating itself (a teaser box, a pull quote).
 REPEAT_MIN_WORDS: Final = 6
@@ -215,13 +210,4 @@ def clean_article(article: Article) -> Article:
     running = sum(_words(b.text) for b in kept if _is_running_text(b)) + _words(lead or "")
     if running < MIN_ARTICLE_WORDS:
         raise NoArticleError(f"only {running} words of running text after cleaning")
-    body = [b for b in kept if b.kind is not BlockKind.HEADING]
-    headlines = sum(1 for b in body if _is_headline_line(b.text))
-    if running < INDEX_MAX_RUNNING_WORDS and headlines >= INDEX_HEADLINE_SHARE * len(body):
-        raise NoArticleError(f"{headlines} of {len(body)} blocks are headlines: an index page")
     return cleaned
-
-
-def _is_headline_line(text: str) -> bool:
-    text = text.rstrip()
-    return _words(text) <= HEADLINE_MAX_WORDS and text[-1:] not in '.!?:;…"“»)'

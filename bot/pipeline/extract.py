@@ -31,6 +31,12 @@ logger = logging.getLogger(__name__)
 # Class/id parts that mark a page's lead (teaser) paragraph, which some pages keep outside the
 # element that trafilatura takes for the body.
 _LEAD_PARTS: Final = frozenset({"lead", "intro", "standfirst", "abstract", "teasertext"})
+# An index page: most blocks are the texts of links (teaser headlines), and what is not a link
+# is too little to be an article. Link-rich prose is unaffected: its blocks are sentences
+# around the links, not the link texts themselves.
+INDEX_LINK_LINE_SHARE: Final = 0.6
+INDEX_MAX_OTHER_WORDS: Final = 100
+LINK_LINE_MAX_WORDS: Final = 25
 LEAD_MIN_WORDS: Final = 8
 LEAD_MAX_WORDS: Final = 120
 
@@ -131,6 +137,36 @@ def _blocks_from_tree(body: etree._Element) -> list[Block]:
     return blocks
 
 
+def _link_texts(tree: Any) -> set[str]:
+    """The texts of the page's links of two words or more, case-folded."""
+    texts = set()
+    for link in tree.iter("a"):
+        text = _tidy(link.text_content()).casefold()
+        if len(text.split()) >= 2:
+            texts.add(text)
+    return texts
+
+
+def _refuse_index_page(blocks: list[Block], link_texts: set[str]) -> None:
+    """NoArticleError when the blocks are mostly link texts with too little else around them."""
+    body = [b for b in blocks if b.kind is not BlockKind.HEADING]
+    if not body or not link_texts:
+        return
+    lines = 0
+    other_words = 0
+    for block in body:
+        text = block.text.casefold()
+        words = len(text.split())
+        if words <= LINK_LINE_MAX_WORDS and (
+            text in link_texts or any(text.startswith(link) for link in link_texts)
+        ):
+            lines += 1
+        else:
+            other_words += words
+    if lines >= INDEX_LINK_LINE_SHARE * len(body) and other_words < INDEX_MAX_OTHER_WORDS:
+        raise NoArticleError(f"{lines} of {len(body)} blocks are link texts: an index page")
+
+
 def _parse_date(value: str | None) -> dt.date | None:
     if not value:
         return None
@@ -225,6 +261,7 @@ def extract_parsed(page: ParsedPage, url: str | None = None) -> Article:
     removed = prune_furniture(page.tree)
     wrap_loose_text(page.tree)
     unwrap_prose_links(page.tree)
+    link_texts = _link_texts(page.tree)
     document = trafilatura.bare_extraction(
         page.tree,  # trafilatura prunes this tree in place; metadata was read in parse_page
         url=url,
@@ -238,6 +275,7 @@ def extract_parsed(page: ParsedPage, url: str | None = None) -> Article:
     if not isinstance(document, Document) or document.body is None:
         raise NoArticleError("trafilatura found no main content")
     blocks = _blocks_from_tree(document.body)
+    _refuse_index_page(blocks, link_texts)
     # The title from the page's og:title/headline; trafilatura strips the " | Site" suffix.
     title = _tidy(document.title or "")
     plain = " ".join(block.text for block in blocks)

@@ -36,7 +36,7 @@ _OFFER: Final = re.compile(
 # Words of a consent dialog, counted in the visible text only.
 _CONSENT: Final = re.compile(
     r"(cookies?|zustimm|einwillig|datenschutzeinstellungen|datenschutzerklärung|pur-abo|"
-    r"werbefrei|consent|tracking|personalisierte werbung|akzeptieren|partner)",
+    r"werbefrei|consent|personalisierte (werbung|anzeigen)|akzeptieren)",
     re.IGNORECASE,
 )
 # Visible text of a consent-only page is short; a page with more visible text has content.

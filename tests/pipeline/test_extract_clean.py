@@ -149,3 +149,26 @@ def test_json_ld_of_any_shape_is_read_without_crashing() -> None:
     assert page.json_ld == [{"@type": "NewsArticle", "isAccessibleForFree": False}]
     with pytest.raises(PaywallError):
         explain_missing_text(page.walls)
+
+
+SHORT_ITEM = (
+    "Die Koalitionspartner im Rathaus haben sich am Montag auf einen Kompromiss beim Busverkehr "
+    "geeinigt. Nach Angaben der Partner soll die Linie 12 ab März wieder im Zehn-Minuten-Takt "
+    "fahren. Die Kosten von rund 400.000 Euro im Jahr teilen sich Stadt und Kreis. Die Opposition "
+    "begrüßte die Einigung, kritisierte aber, dass die Partner die Fahrgastverbände nicht gehört "
+    "hätten. Der Stadtrat soll den Vertrag im Februar beschließen; eine Mehrheit gilt als sicher, "
+    "weil beide Partner zusammen 31 der 52 Sitze haben."
+)
+
+
+def test_a_short_item_beside_a_visible_cookie_banner_and_topic_links_is_read() -> None:
+    page = f"""<html lang="de"><head><title>Einigung beim Busverkehr</title></head><body>
+    <div class="cmp-banner"><p>Wir und unsere Partner verwenden Cookies. Mit „Akzeptieren“
+    stimmen Sie zu; Ihre Einwilligung können Sie jederzeit widerrufen.</p>
+    <button>Akzeptieren</button></div>
+    <article><h1>Einigung beim Busverkehr</h1><p>{SHORT_ITEM}</p>
+    <h3>Mehr zum Thema</h3><ul><li><a href="/a">Neue Radwege in der Innenstadt</a></li>
+    <li><a href="/b">Parkgebühren steigen im Sommer</a></li></ul></article></body></html>"""
+    article = article_from_html(page)
+    assert SHORT_ITEM in article.text
+    assert not article.paywalled
