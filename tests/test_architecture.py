@@ -32,6 +32,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "bot.config": {"bot."},
     "bot.errors": {"bot."},
     "bot.models": {"bot."},
+    "bot.limits": {"bot."},
 }
 # third-party library → the only package allowed to import it
 HOMES = {

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.pipeline.script import WORDS_PER_MINUTE
 from tests.support.article_server import ArticleServer
 from tests.support.audio import probe
 
@@ -224,3 +225,15 @@ def test_progress_is_shown_on_a_terminal_and_not_in_a_pipe(tmp_path: Path) -> No
     piped = run_cli("read", str(SAMPLE), "-o", str(tmp_path / "q.mp3"), "--engine", "espeak")
     assert piped.returncode == 0
     assert "Abschnitte" not in piped.stderr
+
+
+def test_tempo_is_checked_against_the_shared_range() -> None:
+    refused = run_cli("read", str(SAMPLE), "--dry-run", "--tempo", "3")
+    assert refused.returncode == 2
+    assert "tempo must be between 0.5 and 2" in refused.stderr
+    fast = run_cli("read", str(SAMPLE), "--dry-run", "--json", "--tempo", "2")
+    assert fast.returncode == 0, fast.stderr
+    info = json.loads(fast.stdout)
+    assert info["estimated_seconds"] == pytest.approx(
+        info["words"] / WORDS_PER_MINUTE * 60 / 2, abs=0.1
+    )

@@ -42,6 +42,7 @@ from bot.jobs.api import (
     SubmitResult,
     dedupe_key,
 )
+from bot.limits import TEMPO_RANGE, tempo_allowed
 from bot.storage.db import Database
 from bot.storage.models import JobRow
 from bot.storage.repositories import (
@@ -82,7 +83,6 @@ SHARED_RESULT_MAX_AGE: Final = dt.timedelta(hours=1)
 STOP_GRACE_SECONDS: Final = 5.0
 
 PREF_KEYS: Final = frozenset({"engine", "tempo", "format", "intro"})
-TEMPO_RANGE: Final = (0.5, 2.0)  # ffmpeg's atempo accepts 0.5–100; beyond 2× speech is a blur
 
 # Lease owners of JobServices running in this process: another owner with our pid is dead.
 _LIVE_OWNERS: set[str] = set()
@@ -443,7 +443,7 @@ class JobService:
             raise ValueError("engine must be a name or None")
         if "tempo" in changes:
             tempo = float(changes["tempo"])
-            if not TEMPO_RANGE[0] <= tempo <= TEMPO_RANGE[1]:
+            if not tempo_allowed(tempo):
                 raise ValueError(f"tempo must be within {TEMPO_RANGE}")
             changes["tempo"] = tempo
         if "format" in changes and changes["format"] not in ("audio", "voice"):

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from bot.errors import AudioError
+from bot.limits import TEMPO_RANGE
 from bot.models import Clip
 from bot.pipeline.media import (
     Frame,
@@ -77,7 +78,6 @@ SILENCE_THRESHOLD: Final = 164
 # (a plosive's burst, a final "s") are never clipped.
 TRIM_BLOCK_MS: Final = 5
 EDGE_MARGIN_MS: Final = 15
-TEMPO_RANGE: Final = (0.5, 4.0)
 
 
 @dataclass(frozen=True)
