@@ -149,7 +149,7 @@ class BotHandlers:
         if message is None or user is None:
             return
         locale = _locale(update)
-        prefs = await self.jobs.get_prefs(user.id)
+        prefs = await self.jobs.prefs.get(user.id)
         engine = self.settings.tts_engine
         await message.reply_html(
             settings_text(prefs, engine, locale),
@@ -322,7 +322,7 @@ class BotHandlers:
             )
         if not work.sources:
             return
-        prefs = await self.jobs.get_prefs(user.id)
+        prefs = await self.jobs.prefs.get(user.id)
         for source in work.sources:
             submitted = await self.submit(
                 message,
@@ -406,7 +406,7 @@ class BotHandlers:
         if change is None:
             await query.answer(t("settings.unknown", locale))
             return
-        prefs = await self.jobs.set_prefs(user.id, **{change.name: change.value})
+        prefs = await self.jobs.prefs.set(user.id, **{change.name: change.value})
         await query.answer(t("settings.saved", locale))
         await self._redraw_settings(query, prefs, locale)
 
@@ -441,7 +441,7 @@ class BotHandlers:
             await query.answer(t("too_long.expired", locale), show_alert=True)
             return
         await query.answer(t("too_long.accepted", locale, words=format_number(words, locale)))
-        prefs = dataclasses.replace(await self.jobs.get_prefs(user.id), truncate_words=words)
+        prefs = dataclasses.replace(await self.jobs.prefs.get(user.id), truncate_words=words)
         origin = status.reply_to_message or status
         await self.submit(
             origin,

@@ -290,7 +290,7 @@ class JobRunner:
         )
         try:
             cached_key = audio_key(self.settings, req.kind, req.source, req.options, None)
-            cached = await self.jobs.cached_audio(cached_key)
+            cached = await self.jobs.audio_cache.get(cached_key)
             if cached is not None:
                 outcome = await self._send_cached(ctx, status, cached)
                 if outcome is not None:
@@ -487,7 +487,7 @@ class JobRunner:
         await ctx.mark_delivered(summary)
         if len(sent) == 1:
             key = audio_key(self.settings, req.kind, req.source, req.options, rendered.engine)
-            await self.jobs.remember_audio(
+            await self.jobs.audio_cache.put(
                 key,
                 CachedAudio(
                     file_id=sent[0].file_id,
