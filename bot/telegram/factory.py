@@ -24,12 +24,13 @@ from bot.errors import UsageError
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
 from bot.telegram.alerts import AdminAlerts
+from bot.telegram.audio_files import sweep_audio_forever
 from bot.telegram.handlers import BotHandlers
 from bot.telegram.keyboards import FIRST_PART_PREFIX, SETTINGS_PREFIX
 from bot.telegram.logsafety import protect_token
 from bot.telegram.texts import t
 from bot.telegram.updates import PerChatUpdateProcessor
-from bot.telegram.worker import JobRunner, sweep_audio_forever
+from bot.telegram.worker import JobRunner
 
 logger = logging.getLogger(__name__)
 

@@ -263,21 +263,17 @@ class BotHandlers:
 
     @staticmethod
     def _mentions(message: Message, username: str | None, bot_id: int) -> bool:
-        entities = message.entities or message.caption_entities
-        text = message_text(message)
-        for entity in entities:
-            if (
-                entity.type == MessageEntity.TEXT_MENTION
-                and entity.user
-                and (entity.user.id == bot_id)
-            ):
-                return True
-            if entity.type == MessageEntity.MENTION and username:
-                mention = text.encode("utf-16-le")[
-                    entity.offset * 2 : (entity.offset + entity.length) * 2
-                ].decode("utf-16-le", errors="replace")
-                if mention.lower() == "@" + username.lower():
+        kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+        if message.text is not None:
+            parsed = message.parse_entities(kinds)
+        else:
+            parsed = message.parse_caption_entities(kinds)
+        for entity, text in parsed.items():
+            if entity.type == MessageEntity.TEXT_MENTION:
+                if entity.user is not None and entity.user.id == bot_id:
                     return True
+            elif username and text.lower() == "@" + username.lower():
+                return True
         return False
 
     def _work_in(
