@@ -8,7 +8,6 @@ from typing import Final
 
 from telegram import (
     CallbackQuery,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     ReplyParameters,
@@ -37,6 +36,7 @@ from bot.telegram.links import (
     message_text,
     strip_command,
 )
+from bot.telegram.progress import NO_PREVIEW
 from bot.telegram.texts import (
     error_text,
     format_number,
@@ -49,7 +49,6 @@ from bot.telegram.texts import (
 
 logger = logging.getLogger(__name__)
 
-NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 # /status shows at most this many jobs (the per-user queue limit is usually lower).
 STATUS_LINES: Final = 20
 _LABEL_CHARS: Final = 70
