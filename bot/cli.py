@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 import re
 import shutil
 import sys
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import HoerclubError, UsageError
+from bot.limits import TEMPO_RANGE, tempo_allowed
 from bot.locales import translate
 from bot.tts.registry import ENGINE_NAMES
 
@@ -142,7 +144,9 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
         await progress(Progress("fetch"))
         article = await _load(pipeline, args.source)
         intro = settings.host_intro and not args.no_intro
-        options = RenderOptions(engine=args.engine, format=args.format, intro=intro)
+        options = RenderOptions(
+            engine=args.engine, format=args.format, intro=intro, tempo=args.tempo
+        )
         extra: dict[str, Any] = {"summary": False}
         script = None
         if args.summary or args.llm:
@@ -166,7 +170,7 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
                 _article_json(article)
                 | {
                     "words": words,
-                    "estimated_seconds": round(estimate_seconds(words), 1),
+                    "estimated_seconds": round(estimate_seconds(words, args.tempo), 1),
                     "text": text,
                     "spoken": [chunk.text for chunk in prepared.chunks],
                 }
@@ -337,6 +341,18 @@ def _cmd_bot(settings: Settings) -> int:
     return int(run_bot(settings))
 
 
+def _tempo(text: str) -> float:
+    """An argparse type: a tempo inside TEMPO_RANGE."""
+    try:
+        tempo = float(text)
+    except ValueError:
+        tempo = math.nan
+    if not tempo_allowed(tempo):
+        low, high = TEMPO_RANGE
+        raise argparse.ArgumentTypeError(f"tempo must be between {low:g} and {high:g}")
+    return tempo
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
@@ -351,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("-o", "--output", help="output file (default: from the title)")
     read.add_argument("--engine", choices=ENGINE_NAMES, default=None)
     read.add_argument("--format", choices=["mp3", "ogg"], default="mp3")
+    read.add_argument("--tempo", type=_tempo, default=1.0, help="playback speed, 0.5 to 2")
     read.add_argument("--dry-run", action="store_true", help="synthesise nothing, show the text")
     read.add_argument("--json", action="store_true", help="with --dry-run: one JSON object")
     read.add_argument("--no-intro", action="store_true", help="no host intro and outro")

@@ -33,6 +33,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "bot.errors": {"bot."},
     "bot.models": {"bot."},
     "bot.audio": {"bot.pipeline", "bot.tts", "bot.storage", "bot.jobs", "bot.telegram", "bot.app"},
+    "bot.limits": {"bot."},
 }
 # third-party library → the only package allowed to import it
 HOMES = {

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.pipeline.script import WORDS_PER_MINUTE
 from tests.support.article_server import ArticleServer
 from tests.support.audio import probe
 from tests.support.checkout import REPO, checkout_env
@@ -242,3 +243,15 @@ def test_subprocesses_run_the_checkouts_code() -> None:
         capture_output=True, text=True, env=checkout_env(), check=True, timeout=60,
     )  # fmt: skip
     assert Path(done.stdout.strip()).resolve() == REPO / "bot" / "__init__.py"
+
+
+def test_tempo_is_checked_against_the_shared_range() -> None:
+    refused = run_cli("read", str(SAMPLE), "--dry-run", "--tempo", "3")
+    assert refused.returncode == 2
+    assert "tempo must be between 0.5 and 2" in refused.stderr
+    fast = run_cli("read", str(SAMPLE), "--dry-run", "--json", "--tempo", "2")
+    assert fast.returncode == 0, fast.stderr
+    info = json.loads(fast.stdout)
+    assert info["estimated_seconds"] == pytest.approx(
+        info["words"] / WORDS_PER_MINUTE * 60 / 2, abs=0.1
+    )

@@ -1,4 +1,8 @@
-"""Durable jobs: the queue in the database and the in-process worker pool."""
+"""Durable jobs: the queue in the database and the in-process worker pool.
+
+`service` (submit, look, the pool), `context` (one running job), `leases` (heartbeats and the
+sweeper), `outcomes` (retry or fail), `prefs` (users' settings), `audio_cache` (file_ids).
+"""
 
 from bot.jobs.api import (
     DELIVERY_INTERRUPTED_KEY,

@@ -8,7 +8,8 @@ Everything the Telegram engineer needs is importable from here (or from ``bot.jo
   it gets a :class:`JobContext` and does the rendering and the delivery;
 - :data:`FailureHandler` (optional, also given to ``start``) is told once about every job that ends
   ``failed``, so the user can be told in German;
-- :class:`AudioKey` / :class:`CachedAudio` are the ``file_id`` cache.
+- :class:`AudioKey` / :class:`CachedAudio` are the ``file_id`` cache (:mod:`bot.jobs.audio_cache`);
+  users' settings are kept by :mod:`bot.jobs.prefs`.
 
 Delivery is **at most once**.  The handler calls :meth:`JobContext.mark_delivering` right before the
 upload and :meth:`JobContext.mark_delivered` right after it.  A job found in ``delivering`` after a
@@ -16,11 +17,6 @@ crash (the upload may or may not have reached Telegram) is never sent again auto
 ``failed`` with the key ``error.delivery_interrupted``, a WARNING is logged for the operator, and
 the failure handler is called so the user can be asked to send the link again.  A duplicate audio is
 worse for a listener than one "please try again" message.
-
-Names that differ from the first sketch of the contract: none.  Additions: :class:`Job`,
-:class:`JobOutcome`, :class:`FailedJob`, :data:`FailureHandler`, :class:`JobCancelledError`,
-:meth:`JobContext.abort_delivery`, :func:`article_key`, :func:`normalize_url`, :func:`dedupe_key`,
-and ``chat_id`` / ``status_message_id`` / ``created_at`` on :class:`JobView`.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from typing import Final, Literal
 
 from bot.audio.mp3 import FrameKind, xing_frame, xing_toc
 from bot.errors import AudioError
+from bot.limits import TEMPO_RANGE
 from bot.models import Clip
 from bot.pipeline.media import run_ffmpeg
 from bot.pipeline.tags import AudioTags, tag_reserve, write_tags
@@ -60,7 +61,6 @@ OPUS_COMPRESSION_LEVEL: Final = 5
 # Opus is VBR and Ogg adds page headers (~1 %): parts are planned at this much over the
 # nominal bitrate; a part that still comes out too big is re-planned from the measured rate.
 OGG_SIZE_FACTOR: Final = 1.05
-TEMPO_RANGE: Final = (0.5, 4.0)
 
 
 @dataclass(frozen=True)

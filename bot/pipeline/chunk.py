@@ -1,7 +1,8 @@
 """German sentence splitting and chunking of text into engine-sized requests.
 
 The splitter knows German ordinals ("am 24. November"), dates, dotted abbreviations
-("z. B.", "Nr.", "Prof.") and initials, so a sentence is never cut after them.
+("z. B.", "Nr.", "Prof.", from the table in `bot.pipeline.german`) and initials, so a
+sentence is never cut after them.
 
 `chunk_text` chooses its cut points with a small dynamic programme over the words of the
 text: first as few chunks as the limit allows (plus a tuned allowance), then the best cut
@@ -33,6 +34,13 @@ from itertools import pairwise
 from typing import Final
 
 from bot.models import Chunk, Script, Segment
+from bot.pipeline.german import (
+    ABBREVIATION_STEMS,
+    ABBREVIATION_STEMS_BEFORE_DIGIT,
+    SENTENCE_FINAL_STEMS,
+    SENTENCE_STARTERS,
+    word_set,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,50 +55,7 @@ _OPENERS: Final = "\"'„“‚‘»«›‹([{"
 _DASHES: Final = frozenset({"-", "–", "—", "−"})
 
 
-def _words(text: str) -> frozenset[str]:
-    """The whitespace-separated words of a literal, as a set."""
-    return frozenset(text.split())
-
-
-# Dotted abbreviations (lowercase, without the final period) that do not end a sentence.
-# Single letters ("z.", "B.", "S.", initials) are handled separately.
-# Left out on purpose: words that are also ordinary words at a sentence end ("so", "art",
-# "mag", "max", "phil").
-ABBREVIATIONS: Final = _words(
-    """
-    bzw ca nr nrn dr prof mio mrd bio tsd ggf inkl exkl vgl sog evtl bspw insb zzgl
-    str tel abs bd hrsg jh jhd jhdt kap min mind rd zit gegr geb gest verh ing dipl med
-    jur rer nat hl st ev kath bzgl betr allg eigtl abb anm aufl ausg bes jg kfm lt mtl
-    pfd reg tab urspr verf vs zus ztg gebr ges mwst inh kl mill std sek fa frl hr fr
-    co mr mrs ms ltd inc corp gmbh bzgl ehem erg entspr gem hins jur
-    mo di mi do sa
-    feb febr mär apr jun jul aug sep sept okt nov dez
-    z.b d.h u.a v.a u.ä o.ä i.d.r u.u z.t z.zt s.o s.u o.g m.e n.chr v.chr u.a.m e.v
-    i.a a.d n.n k.o u.s.w z.hd i.v i.r d.j d.ä h.c u.v.m
-    ff usw etc usf
-    """
-)
-# Abbreviations that may also close a sentence ("…, Birnen usw. Die Preise …").
-_SENTENCE_FINAL_ABBREVIATIONS: Final = frozenset({"usw", "etc", "usf", "u.s.w", "u.a.m", "u.v.m"})
-# Ambiguous with first names: an abbreviation only before a number ("5. Jan. 2024").
-_ABBREVIATION_BEFORE_DIGIT: Final = frozenset({"jan"})
-
-# Capitalised words that start a sentence but never follow an ordinal: "… um 3. Danach …"
-# ends a sentence after "3.", "am 3. Mai" does not.
-SENTENCE_STARTERS: Final = _words(
-    """
-    Der Die Das Den Dem Des Ein Eine Einen Einem Er Sie Es Wir Ich Ihr Man Doch Aber Und
-    Auch Dann Danach Damit Dabei Dazu Daher Deshalb Trotzdem So Im Am Zum Zur Bei Mit Nach
-    Seit In An Auf Laut Zudem Außerdem Dies Diese Dieser Dieses Was Wie Wer Wo Warum Wann
-    Nun Jetzt Heute Gestern Bis Vor Für Als Wenn Weil Ob Obwohl Während Zuvor Zuletzt
-    Insgesamt Allerdings Jedoch Hier Dort Da Denn Noch Schon Bereits Viele Alle Keine Kein
-    Unter Von Aus Um Gegen Ohne Durch Seine Ihre Unsere Jeder Jede Jedes Welche Nicht Nur
-    Immer Oft Sogar Vielmehr Ebenfalls Gleichzeitig Inzwischen Mittlerweile Demnach Somit
-    Also Zunächst Anschließend Später Damals Dagegen Hingegen Denn Sonst Trotz Wegen
-    """
-)
-
-_CONJUNCTIONS: Final = _words(
+_CONJUNCTIONS: Final = word_set(
     """
     und oder aber sondern denn weil dass da doch jedoch sowie sowohl während obwohl obgleich
     wenn als ob damit sodass nachdem bevor seit seitdem falls bis indem wobei weshalb
@@ -98,7 +63,7 @@ _CONJUNCTIONS: Final = _words(
     """
 )
 # Words after which a cut sounds wrong: articles, prepositions and the like.
-_WEAK_ENDINGS: Final = _words(
+_WEAK_ENDINGS: Final = word_set(
     """
     der die das den dem des ein eine einen einem einer eines am im an in um zum zur vom
     von zu mit auf aus bei nach für über unter vor hinter neben zwischen durch gegen ohne
@@ -116,8 +81,9 @@ _PARAGRAPH_RE: Final = re.compile(r"\n[^\S\n]*\n\s*")
 # Quality of a cut after a token; a chunk costs _CHUNK_COST. An extra chunk is only worth it
 # when it buys several markedly better cuts, or keeps a sentence that fits whole. Tuned on
 # bench/bench_normalize.py's 2,000-word article: 1.076 × ceil(chars / 100) gTTS requests
-# (issue 3: ≤ 1.10; the fewest possible there is 1.058), with half the chunks ending a
-# sentence or clause; cost 100 gave 1.20 and sentence ends only a little more often.
+# (the budget is 1.10: at most one request in ten spent on better cuts; the fewest possible
+# there is 1.058), with half the chunks ending a sentence or clause; cost 100 gave 1.20 and
+# sentence ends only a little more often.
 _CHUNK_COST: Final = 300.0
 # chunk_script(pack_segments=True), for engines whose requests are what costs (gTTS):
 # a chunk costs more and a segment end is the best cut, worth more than a sentence end but
@@ -174,9 +140,9 @@ def _is_bare(token: str, nxt: str | None) -> bool:
     lowered = stem.lower()
     if len(stem) == 1 and stem.isalpha():
         return True
-    if lowered in ABBREVIATIONS:
+    if lowered in ABBREVIATION_STEMS:
         return True
-    if lowered in _ABBREVIATION_BEFORE_DIGIT:
+    if lowered in ABBREVIATION_STEMS_BEFORE_DIGIT:
         return nxt is not None and _starts_digit(nxt)
     if _LETTER_DOTS_RE.fullmatch(word):
         return True
@@ -203,7 +169,7 @@ def _ends_sentence(token: str, nxt: str | None) -> bool:
     if stem.isdigit():
         # "im Jahr 2021. Danach" ends a sentence; "am 24. November" does not.
         return bool(_YEAR_RE.fullmatch(stem)) or _strip_openers(nxt) in SENTENCE_STARTERS
-    if stem.lower() in _SENTENCE_FINAL_ABBREVIATIONS:
+    if stem.lower() in SENTENCE_FINAL_STEMS:
         return True
     return not _is_bare(token, nxt)
 

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
 IMAGE_TYPES: Final = ("image/",)
-# Issue 2: "re-checks every redirect hop (at most 5)"; browsers allow 20, articles need 1-3.
+# Every redirect hop is re-checked, at most 5 of them: browsers allow 20, articles need 1-3.
 MAX_REDIRECTS: Final = 5
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 # A current Firefox ESR on Linux, plus our name: some German news sites serve bare bots a

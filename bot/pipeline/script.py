@@ -7,6 +7,7 @@ import math
 from typing import Final
 
 from bot.models import Article, Block, BlockKind, Role, Script, Segment
+from bot.pipeline.german import MONTHS
 
 # Pauses chosen by ear against gTTS and espeak output: a sentence gap inside a paragraph is
 # the chunker's (about 250 ms); these mark structure the listener cannot see.
@@ -16,11 +17,6 @@ AFTER_HEADING_PAUSE_MS: Final = 600
 AFTER_INTRO_PAUSE_MS: Final = 1000
 # German newsreaders speak about 150 words a minute; gTTS and espeak land near it.
 WORDS_PER_MINUTE: Final = 150
-
-_MONTHS_DE: Final = (
-    "Januar", "Februar", "März", "April", "Mai", "Juni",
-    "Juli", "August", "September", "Oktober", "November", "Dezember",
-)  # fmt: skip
 
 
 # What the host says when the page shows a paywall after the free text.
@@ -58,7 +54,7 @@ def _intro_de(article: Article, minutes: int) -> str:
         source.append(f"von {article.author}")
     if article.date:
         d = article.date
-        source.append(f"vom {d.day}. {_MONTHS_DE[d.month - 1]} {d.year}")
+        source.append(f"vom {d.day}. {MONTHS[d.month - 1]} {d.year}")
     if source:
         parts.append("Ein Artikel " + ", ".join(source) + ".")
     parts.append(f"Hörzeit etwa {minutes} {'Minute' if minutes == 1 else 'Minuten'}.")

@@ -24,12 +24,13 @@ from bot.errors import UsageError
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
 from bot.telegram.alerts import AdminAlerts
+from bot.telegram.audio_files import sweep_audio_forever
 from bot.telegram.handlers import BotHandlers
 from bot.telegram.keyboards import FIRST_PART_PREFIX, SETTINGS_PREFIX
 from bot.telegram.logsafety import protect_token
 from bot.telegram.texts import t
 from bot.telegram.updates import PerChatUpdateProcessor
-from bot.telegram.worker import JobRunner, sweep_audio_forever
+from bot.telegram.worker import JobRunner
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ RATE_LIMIT_RETRIES: Final = 5
 # bucket burst on top of the rate (30 + 30 in one second after a pause); a bucket of one paced
 # at 29/s never exceeds 30 in any one-second window (bench_bot saw 429s with the default).
 OVERALL_MESSAGES_PER_SECOND: Final = 29
-# Only what the handlers use; `allowed_updates` keeps its last value if omitted (NOTES.md).
+# Only what the handlers use. Always sent: when getUpdates omits `allowed_updates`, Telegram
+# keeps the list of the previous call, which may be another program's.
 ALLOWED_UPDATES: Final = (Update.MESSAGE, Update.CALLBACK_QUERY)
 # Long-polling timeout of getUpdates (seconds), as in PTB's default.
 POLL_TIMEOUT: Final = 10

@@ -8,7 +8,6 @@ from typing import Final
 
 from telegram import (
     CallbackQuery,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     ReplyParameters,
@@ -37,6 +36,7 @@ from bot.telegram.links import (
     message_text,
     strip_command,
 )
+from bot.telegram.progress import NO_PREVIEW
 from bot.telegram.texts import (
     error_text,
     format_number,
@@ -49,7 +49,6 @@ from bot.telegram.texts import (
 
 logger = logging.getLogger(__name__)
 
-NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 # /status shows at most this many jobs (the per-user queue limit is usually lower).
 STATUS_LINES: Final = 20
 _LABEL_CHARS: Final = 70
@@ -149,7 +148,7 @@ class BotHandlers:
         if message is None or user is None:
             return
         locale = _locale(update)
-        prefs = await self.jobs.get_prefs(user.id)
+        prefs = await self.jobs.prefs.get(user.id)
         engine = self.settings.tts_engine
         await message.reply_html(
             settings_text(prefs, engine, locale),
@@ -263,21 +262,17 @@ class BotHandlers:
 
     @staticmethod
     def _mentions(message: Message, username: str | None, bot_id: int) -> bool:
-        entities = message.entities or message.caption_entities
-        text = message_text(message)
-        for entity in entities:
-            if (
-                entity.type == MessageEntity.TEXT_MENTION
-                and entity.user
-                and (entity.user.id == bot_id)
-            ):
-                return True
-            if entity.type == MessageEntity.MENTION and username:
-                mention = text.encode("utf-16-le")[
-                    entity.offset * 2 : (entity.offset + entity.length) * 2
-                ].decode("utf-16-le", errors="replace")
-                if mention.lower() == "@" + username.lower():
+        kinds: list[str | None] = [MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
+        if message.text is not None:
+            parsed = message.parse_entities(kinds)
+        else:
+            parsed = message.parse_caption_entities(kinds)
+        for entity, text in parsed.items():
+            if entity.type == MessageEntity.TEXT_MENTION:
+                if entity.user is not None and entity.user.id == bot_id:
                     return True
+            elif username and text.lower() == "@" + username.lower():
+                return True
         return False
 
     def _work_in(
@@ -322,7 +317,7 @@ class BotHandlers:
             )
         if not work.sources:
             return
-        prefs = await self.jobs.get_prefs(user.id)
+        prefs = await self.jobs.prefs.get(user.id)
         for source in work.sources:
             submitted = await self.submit(
                 message,
@@ -406,7 +401,7 @@ class BotHandlers:
         if change is None:
             await query.answer(t("settings.unknown", locale))
             return
-        prefs = await self.jobs.set_prefs(user.id, **{change.name: change.value})
+        prefs = await self.jobs.prefs.set(user.id, **{change.name: change.value})
         await query.answer(t("settings.saved", locale))
         await self._redraw_settings(query, prefs, locale)
 
@@ -441,7 +436,7 @@ class BotHandlers:
             await query.answer(t("too_long.expired", locale), show_alert=True)
             return
         await query.answer(t("too_long.accepted", locale, words=format_number(words, locale)))
-        prefs = dataclasses.replace(await self.jobs.get_prefs(user.id), truncate_words=words)
+        prefs = dataclasses.replace(await self.jobs.prefs.get(user.id), truncate_words=words)
         origin = status.reply_to_message or status
         await self.submit(
             origin,

@@ -8,11 +8,10 @@ from typing import Final
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.jobs.api import RenderPrefs
+from bot.limits import TEMPO_CHOICES
 from bot.telegram.texts import format_number, format_tempo, t
 from bot.tts.registry import ENGINE_NAMES
 
-# The tempos the issue asks for; ffmpeg's atempo keeps the pitch.
-TEMPOS: Final = (1.0, 1.25, 1.5)
 FORMATS: Final = ("audio", "voice")
 
 SETTINGS_PREFIX: Final = "set"
@@ -61,7 +60,7 @@ def settings_keyboard(prefs: RenderPrefs, default_engine: str, locale: str) -> I
                 mark(format_tempo(tempo, locale), abs(tempo - prefs.tempo) < 1e-6),
                 callback_data=f"{SETTINGS_PREFIX}:tempo:{tempo:g}",
             )
-            for tempo in TEMPOS
+            for tempo in TEMPO_CHOICES
         ],
         [
             InlineKeyboardButton(
@@ -96,7 +95,7 @@ def parse_setting(data: str) -> SettingChange | None:
             tempo = float(raw)
         except ValueError:
             return None
-        return SettingChange(name, tempo) if tempo in TEMPOS else None
+        return SettingChange(name, tempo) if tempo in TEMPO_CHOICES else None
     if name == "format" and raw in FORMATS:
         return SettingChange(name, raw)
     if name == "intro" and raw in ("0", "1"):

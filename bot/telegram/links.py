@@ -1,9 +1,13 @@
-"""Finding the links in a message: entities (UTF-16 offsets), captions, bare text."""
+"""Finding the links in a message: url and text_link entities, captions, bare text.
+
+Telegram counts entity offsets in UTF-16 code units; python-telegram-bot's
+`Message.parse_entity` and friends turn them into text, so nothing here slices by offset.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 from urllib.parse import urlsplit
@@ -12,7 +16,8 @@ from telegram import Message, MessageEntity
 
 from bot.jobs.api import normalize_url
 
-# A message without a link but with at least this much text is read aloud itself (issue 4).
+# A message without a link but with at least this much text is read aloud itself: a pasted
+# article is usually several paragraphs, a chat message that merely lacks a link is shorter.
 MIN_TEXT_CHARS: Final = 300
 
 # Characters that end a sentence rather than a URL when a link is found in bare text.
@@ -31,11 +36,11 @@ Refusal = Literal["forbidden", "scheme"]
 
 @dataclass(frozen=True)
 class Entity:
-    """The part of a Telegram MessageEntity that matters here (offsets in UTF-16 units)."""
+    """A link entity of a message: its type, its text, where that text starts (characters)."""
 
     type: str
-    offset: int
-    length: int
+    text: str
+    start: int
     url: str | None = None
 
 
@@ -48,12 +53,6 @@ class FoundLinks:
 
     def __bool__(self) -> bool:
         return bool(self.urls or self.refused)
-
-
-def utf16_slice(text: str, offset: int, length: int) -> str:
-    """The substring at a Telegram entity's offset and length, both counted in UTF-16 units."""
-    encoded = text.encode("utf-16-le")
-    return encoded[offset * 2 : (offset + length) * 2].decode("utf-16-le", errors="replace")
 
 
 def _classify(candidate: str) -> tuple[str | None, Refusal | None]:
@@ -95,14 +94,13 @@ def find_links(text: str | None, entities: Sequence[Entity] = ()) -> FoundLinks:
     covered: list[tuple[int, int]] = []  # code-point spans already taken by entities
     for entity in entities:
         if entity.type == MessageEntity.URL:
-            candidate = utf16_slice(text, entity.offset, entity.length)
+            candidate = entity.text
         elif entity.type == MessageEntity.TEXT_LINK and entity.url:
             candidate = entity.url
         else:
             continue
-        start = len(utf16_slice(text, 0, entity.offset))
-        covered.append((start, start + len(utf16_slice(text, entity.offset, entity.length))))
-        found.append((start, candidate))
+        covered.append((entity.start, entity.start + len(entity.text)))
+        found.append((entity.start, candidate))
     for match in _BARE_URL.finditer(text):
         if not any(a <= match.start() < b for a, b in covered):
             found.append((match.start(), match.group(0)))
@@ -127,8 +125,24 @@ def find_links(text: str | None, entities: Sequence[Entity] = ()) -> FoundLinks:
     return FoundLinks(tuple(urls), tuple(refused))
 
 
-def _entities(raw: Iterable[MessageEntity] | None) -> list[Entity]:
-    return [Entity(e.type, e.offset, e.length, e.url) for e in raw or ()]
+_LINK_TYPES: Final[list[str | None]] = [MessageEntity.URL, MessageEntity.TEXT_LINK]
+
+
+def link_entities(message: Message) -> list[Entity]:
+    """The url and text_link entities of a message's text or caption, with their text."""
+    caption = message.text is None
+    parsed = (
+        message.parse_caption_entities(_LINK_TYPES)
+        if caption
+        else message.parse_entities(_LINK_TYPES)
+    )
+    parse = message.parse_caption_entity if caption else message.parse_entity
+    out = []
+    for entity, text in parsed.items():
+        # What precedes the entity, parsed as an entity of its own, gives its start in characters.
+        start = len(parse(MessageEntity(MessageEntity.BOLD, 0, entity.offset)))
+        out.append(Entity(entity.type, text, start, entity.url))
+    return out
 
 
 def message_text(message: Message) -> str:
@@ -142,11 +156,9 @@ def links_in_message(message: Message) -> FoundLinks:
     Forwarded channel posts carry their text and entities like any message, so they need
     nothing special.
     """
-    if message.text is not None:
-        return find_links(message.text, _entities(message.entities))
-    if message.caption is not None:
-        return find_links(message.caption, _entities(message.caption_entities))
-    return FoundLinks()
+    if message.text is None and message.caption is None:
+        return FoundLinks()
+    return find_links(message_text(message), link_entities(message))
 
 
 def strip_command(text: str) -> str:

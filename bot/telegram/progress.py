@@ -15,7 +15,8 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 logger = logging.getLogger(__name__)
 
-# The "at most every ~2 s"; also well inside Telegram's ~1 message/s per chat.
+# A status that changes every ~2 s reads as alive without flickering; also well inside
+# Telegram's ~1 message/s per chat.
 MIN_EDIT_INTERVAL: Final = 2.0
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 # Groups allow only ~20 messages a minute (edits count too): progress is shown more sparingly.

@@ -1,15 +1,15 @@
-"""The job handler the workers run: reuse or render, then deliver, keeping the status current."""
+"""The job handler the workers run: reuse or render, then deliver, keeping the status current.
+
+The stored forms of a render and a caption are in `rendered`; the job directories and their
+sweeping in `audio_files`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
-import shutil
-import time
-from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
@@ -19,21 +19,18 @@ from telegram.error import TelegramError
 from bot.config import Settings
 from bot.errors import HoerclubError
 from bot.jobs.api import (
-    AudioKey,
     CachedAudio,
     FailedJob,
     JobCancelledError,
     JobContext,
-    JobKind,
     JobOutcome,
     JobRequest,
-    RenderPrefs,
-    article_key,
 )
 from bot.jobs.service import JobService
 from bot.models import Article
 from bot.pipeline.run import Pipeline, Progress, RenderOptions
 from bot.telegram.alerts import AdminAlerts
+from bot.telegram.audio_files import job_dir
 from bot.telegram.delivery import (
     Parcel,
     Sent,
@@ -45,6 +42,7 @@ from bot.telegram.delivery import (
 )
 from bot.telegram.keyboards import first_part_keyboard
 from bot.telegram.progress import StatusMessage, edit_interval
+from bot.telegram.rendered import CachedCaption, Rendered, audio_key
 from bot.telegram.texts import (
     AudioMeta,
     Html,
@@ -64,165 +62,6 @@ T = TypeVar("T")
 UPLOAD_HEADROOM: Final = 256 * 1024
 # /status shows progress from the database; a write every few percent is plenty.
 REPORT_STEP_PERCENT: Final = 5
-# Rendered files are kept this long, then swept: the job service offers a rendered result to
-# jobs for the same article for an hour (SHARED_RESULT_MAX_AGE), so they must outlive delivery.
-AUDIO_MAX_AGE_SECONDS: Final = 3600
-# How often a running bot sweeps old audio.
-AUDIO_SWEEP_INTERVAL: Final = 600
-# The voice part of the file_id cache key: the request is looked up before the article (and so
-# its language, which picks the concrete voice) is known; the engine's voice for the article's
-# language is deterministic, so "auto" plus the intro flag identifies the audio.
-VOICE_AUTO: Final = "auto"
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """A finished render as stored with the job (JSON), so a restart or a twin job reuses it."""
-
-    paths: tuple[Path, ...]
-    format: Literal["mp3", "ogg"]
-    duration: float
-    part_durations: tuple[float, ...]
-    engine: str
-    voice: str
-    fell_back: bool
-    truncated_words: int | None
-    meta: AudioMeta
-    thumbnail: Path | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for `JobContext.mark_rendered`."""
-        return {
-            "paths": [str(p) for p in self.paths],
-            "format": self.format,
-            "duration": self.duration,
-            "part_durations": list(self.part_durations),
-            "engine": self.engine,
-            "voice": self.voice,
-            "fell_back": self.fell_back,
-            "truncated_words": self.truncated_words,
-            "meta": self.meta.to_dict(),
-            "thumbnail": str(self.thumbnail) if self.thumbnail else None,
-            "title": self.meta.title,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> Rendered | None:
-        """Rebuild a stored render if every file still exists; None otherwise."""
-        if not data or not data.get("paths"):
-            return None
-        try:
-            paths = tuple(Path(p) for p in data["paths"])
-            fmt: Literal["mp3", "ogg"] = "ogg" if data.get("format") == "ogg" else "mp3"
-            thumb = Path(data["thumbnail"]) if data.get("thumbnail") else None
-            rendered = cls(
-                paths=paths,
-                format=fmt,
-                duration=float(data["duration"]),
-                part_durations=tuple(float(d) for d in data.get("part_durations") or ()),
-                engine=str(data["engine"]),
-                voice=str(data.get("voice") or ""),
-                fell_back=bool(data.get("fell_back")),
-                truncated_words=data.get("truncated_words"),
-                meta=AudioMeta.from_dict(data.get("meta") or {}),
-                thumbnail=thumb if thumb and thumb.is_file() else None,
-            )
-        except (KeyError, TypeError, ValueError):
-            logger.warning("stored render result unreadable: %r", data)
-            return None
-        if not all(p.is_file() for p in paths):
-            return None
-        return rendered
-
-
-@dataclass(frozen=True)
-class CachedCaption:
-    """What a delivered audio's caption said, kept as `CachedAudio.meta` so a reuse says it too."""
-
-    meta: AudioMeta
-    duration: float  # the exact seconds the listening time was computed from
-    fell_back: bool = False
-    truncated_words: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: the AudioMeta dict plus the caption's other facts."""
-        return self.meta.to_dict() | {
-            "duration": self.duration,
-            "fell_back": self.fell_back,
-            "truncated_words": self.truncated_words,
-        }
-
-    @classmethod
-    def from_cached(cls, cached: CachedAudio, req: JobRequest) -> CachedCaption:
-        """The stored caption facts; for uploads remembered without them, what the row has."""
-        untitled = t("audio.untitled", req.language)
-        data = cached.meta
-        if data:
-            try:
-                meta = AudioMeta.from_dict(data)
-                truncated = data.get("truncated_words")
-                return cls(
-                    meta=meta if meta.title else replace(meta, title=untitled),
-                    duration=float(data.get("duration") or cached.duration or 0),
-                    fell_back=bool(data.get("fell_back")),
-                    truncated_words=int(truncated) if truncated is not None else None,
-                )
-            except (TypeError, ValueError):
-                logger.warning("cached caption unreadable: %r", data)
-        return cls(
-            meta=AudioMeta(
-                title=cached.title or untitled,
-                url=req.source if req.kind == "url" else None,
-                site=cached.performer,
-            ),
-            duration=float(cached.duration or 0),
-            truncated_words=req.options.truncate_words,
-        )
-
-
-def audio_key(
-    settings: Settings, kind: JobKind, source: str, prefs: RenderPrefs, engine: str | None
-) -> AudioKey:
-    """The file_id cache key for a request (the engine actually used, if known)."""
-    key = article_key(kind, source)
-    if prefs.truncate_words is not None:
-        key += f"#first={prefs.truncate_words}"
-    return AudioKey(
-        article_key=key,
-        engine=engine or prefs.engine or settings.tts_engine,
-        voice=VOICE_AUTO + ("+intro" if prefs.intro else ""),
-        tempo=round(prefs.tempo, 2),
-        format=prefs.format,
-    )
-
-
-def job_dir(settings: Settings, job_id: int) -> Path:
-    """Where a job's audio and thumbnail are written."""
-    return settings.data_dir / "audio" / f"job-{job_id}"
-
-
-async def sweep_audio_forever(settings: Settings) -> None:
-    """Sweep old audio now and every AUDIO_SWEEP_INTERVAL seconds (a task of the running bot)."""
-    while True:
-        removed = await asyncio.to_thread(sweep_audio, settings)
-        if removed:
-            logger.info("removed %d old audio directories", removed)
-        await asyncio.sleep(AUDIO_SWEEP_INTERVAL)
-
-
-def sweep_audio(settings: Settings, max_age: float = AUDIO_MAX_AGE_SECONDS) -> int:
-    """Delete job directories older than `max_age` seconds; returns how many went."""
-    root = settings.data_dir / "audio"
-    if not root.is_dir():
-        return 0
-    cutoff = time.time() - max_age
-    removed = 0
-    for child in root.iterdir():
-        with contextlib.suppress(OSError):
-            if child.is_dir() and child.stat().st_mtime < cutoff:
-                shutil.rmtree(child, ignore_errors=True)
-                removed += 1
-    return removed
 
 
 class _Reporter:
@@ -290,7 +129,7 @@ class JobRunner:
         )
         try:
             cached_key = audio_key(self.settings, req.kind, req.source, req.options, None)
-            cached = await self.jobs.cached_audio(cached_key)
+            cached = await self.jobs.audio_cache.get(cached_key)
             if cached is not None:
                 outcome = await self._send_cached(ctx, status, cached)
                 if outcome is not None:
@@ -487,7 +326,7 @@ class JobRunner:
         await ctx.mark_delivered(summary)
         if len(sent) == 1:
             key = audio_key(self.settings, req.kind, req.source, req.options, rendered.engine)
-            await self.jobs.remember_audio(
+            await self.jobs.audio_cache.put(
                 key,
                 CachedAudio(
                     file_id=sent[0].file_id,

@@ -360,14 +360,14 @@ async def test_start_twice_is_refused(db: Database) -> None:
 
 async def test_prefs_default_persist_and_validate(db: Database) -> None:
     async with service(db) as svc:
-        assert await svc.get_prefs(1) == RenderPrefs()
-        prefs = await svc.set_prefs(1, tempo=1.25, format="voice")
+        assert await svc.prefs.get(1) == RenderPrefs()
+        prefs = await svc.prefs.set(1, tempo=1.25, format="voice")
         assert prefs == RenderPrefs(tempo=1.25, format="voice")
-        await svc.set_prefs(1, intro=False, engine="espeak")
-        assert await svc.get_prefs(1) == RenderPrefs(
+        await svc.prefs.set(1, intro=False, engine="espeak")
+        assert await svc.prefs.get(1) == RenderPrefs(
             engine="espeak", tempo=1.25, format="voice", intro=False
         )
-        assert await svc.get_prefs(2) == RenderPrefs()
+        assert await svc.prefs.get(2) == RenderPrefs()
         bad: list[tuple[dict[str, Any], str]] = [
             ({"tempo": 9.0}, "tempo"),
             ({"format": "video"}, "format"),
@@ -376,7 +376,7 @@ async def test_prefs_default_persist_and_validate(db: Database) -> None:
         ]
         for change, message in bad:
             with pytest.raises(ValueError, match=message):
-                await svc.set_prefs(1, **change)
+                await svc.prefs.set(1, **change)
 
 
 async def test_file_id_cache(db: Database) -> None:
@@ -388,19 +388,19 @@ async def test_file_id_cache(db: Database) -> None:
         format="audio",
     )
     async with service(db) as svc:
-        assert await svc.cached_audio(key) is None
+        assert await svc.audio_cache.get(key) is None
         first = CachedAudio(
             file_id="F1", file_unique_id="U1", duration=61, title="T", performer="P"
         )
-        await svc.remember_audio(key, first)
-        assert await svc.cached_audio(key) == first
+        await svc.audio_cache.put(key, first)
+        assert await svc.audio_cache.get(key) == first
         # Other tempo or format: a miss.
         for tempo, fmt in ((1.5, "audio"), (1.25, "voice")):
             other = AudioKey(key.article_key, "gtts", "de", tempo, fmt)  # type: ignore[arg-type]
-            assert await svc.cached_audio(other) is None
+            assert await svc.audio_cache.get(other) is None
         newer = CachedAudio(file_id="F2")
-        await svc.remember_audio(key, newer)
-        assert await svc.cached_audio(key) == newer
+        await svc.audio_cache.put(key, newer)
+        assert await svc.audio_cache.get(key) == newer
         # The caption's facts round-trip as a JSON object (and replace along with the rest).
         meta = {
             "title": "Zweimal gefragt",
@@ -413,13 +413,13 @@ async def test_file_id_cache(db: Database) -> None:
             "truncated_words": None,
         }
         with_meta = CachedAudio(file_id="F3", duration=61, title="Zweimal gefragt", meta=meta)
-        await svc.remember_audio(key, with_meta)
-        cached = await svc.cached_audio(key)
+        await svc.audio_cache.put(key, with_meta)
+        cached = await svc.audio_cache.get(key)
         assert cached == with_meta
         assert cached is not None
         assert cached.meta == meta
-        await svc.remember_audio(key, newer)
-        cached = await svc.cached_audio(key)
+        await svc.audio_cache.put(key, newer)
+        cached = await svc.audio_cache.get(key)
         assert cached is not None
         assert cached.meta is None
 
@@ -467,10 +467,10 @@ async def test_operator_defaults_apply_until_the_user_chooses(tmp_path: Path) ->
         default_prefs=RenderPrefs(intro=False),
     )  # fmt: skip
     try:
-        assert (await service.get_prefs(7)).intro is False
-        assert (await service.set_prefs(7, tempo=1.25)).intro is False
-        assert (await service.set_prefs(7, intro=True)).intro is True
-        assert (await service.get_prefs(7)).intro is True
-        assert (await service.get_prefs(8)).intro is False
+        assert (await service.prefs.get(7)).intro is False
+        assert (await service.prefs.set(7, tempo=1.25)).intro is False
+        assert (await service.prefs.set(7, intro=True)).intro is True
+        assert (await service.prefs.get(7)).intro is True
+        assert (await service.prefs.get(8)).intro is False
     finally:
         await db.dispose()

@@ -19,6 +19,8 @@ from bot.pipeline.chunk import (
     chunk_text,
     split_sentences,
 )
+from bot.pipeline.german import ABBREVIATIONS, SENTENCE_FINAL, WORD_LIKE
+from bot.pipeline.normalize import normalize
 from bot.pipeline.run import Pipeline, RenderOptions
 from tests.support.news_article import build_article
 
@@ -467,3 +469,16 @@ def test_packed_script_never_loses_text(script: Script, max_chars: int) -> None:
     assert "".join("".join(c.text.split()) for c in chunks) == said
     assert [c.segment_index for c in chunks] == sorted(c.segment_index for c in chunks)
     assert len(chunks) <= len(chunk_script(script, max_chars))
+
+
+def test_one_abbreviation_table_for_chunker_and_normaliser() -> None:
+    # "Gebr." was known to the chunker only, "Art." (before a number) to the normaliser only.
+    assert split_sentences("Die Gebr. Müller GmbH baut. Das steht in Art. 1 GG.") == [
+        "Die Gebr. Müller GmbH baut.",
+        "Das steht in Art. 1 GG.",
+    ]
+    assert normalize("Die Gebr. Müller bauen.") == "Die Gebrüder Müller bauen."
+    for written in ABBREVIATIONS:
+        if written.endswith(".") and written not in WORD_LIKE | SENTENCE_FINAL:
+            sentence = f"Das ist {written} wichtig. Danach kam nichts."
+            assert len(split_sentences(sentence)) == 2, written

@@ -60,7 +60,7 @@ async def test_settings_buttons_change_and_persist_preferences(
     for label in ("Sprachnachricht", "1,5×", "Offline", "Moderation"):
         fake.press_button(USER, menu.message_id, fake.message(USER, menu.message_id).button(label))
         await fake.wait_for(lambda f: all(a is not None for a in f.callback_answers.values()))
-    prefs = await bot.jobs.get_prefs(USER)
+    prefs = await bot.jobs.prefs.get(USER)
     assert prefs.format == "voice"
     assert prefs.tempo == 1.5
     assert prefs.engine == "espeak"

@@ -10,8 +10,8 @@ from sqlalchemy import null, update
 
 from bot.jobs.api import CachedAudio, JobRequest
 from bot.storage.models import AudioCacheRow
+from bot.telegram.rendered import CachedCaption
 from bot.telegram.texts import AudioMeta, build_caption
-from bot.telegram.worker import CachedCaption
 from tests.support.article_server import ArticleServer
 from tests.support.audio import probe
 from tests.support.fake_gtts import FakeGTTS

@@ -203,7 +203,7 @@ async def test_voice_messages_forbidden_by_privacy_settings_are_explained(
     fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
 ) -> None:
     bot = await start_bot()
-    await bot.jobs.set_prefs(USER, format="voice")
+    await bot.jobs.prefs.set(USER, format="voice")
     fake.add_chat(USER)
     fake.forbid_voice_messages(USER)
     fake.send_text(USER, article_url("stumm", "Keine Sprachnachrichten", 60, image=False))

@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from bot.telegram.links import Entity, find_links, strip_command, utf16_slice
+import pytest
+from telegram import Chat, Message, MessageEntity
+
+from bot.telegram.links import FoundLinks, find_links, links_in_message, strip_command
 from tests.support.fake_telegram_entities import TextBuilder, detect_entities, entity
 
 
-def _entities(raw: list[dict[str, object]]) -> list[Entity]:
-    return [
-        Entity(str(e["type"]), int(e["offset"]), int(e["length"]), e.get("url"))  # type: ignore[arg-type]
+def _links(text: str, raw: list[dict[str, object]]) -> FoundLinks:
+    """The links of a message with this text and these entities (offsets in UTF-16 units)."""
+    entities = tuple(
+        MessageEntity(str(e["type"]), int(e["offset"]), int(e["length"]), url=e.get("url"))  # type: ignore[arg-type]
         for e in raw
-    ]
+    )
+    message = Message(
+        1, dt.datetime.now(dt.UTC), Chat(1, Chat.PRIVATE), text=text, entities=entities
+    )
+    return links_in_message(message)
 
 
 def test_url_entity_after_emoji_and_umlauts_uses_utf16_offsets() -> None:
     text = "🎧🎧 Schön: https://www.zeit.de/artikel-ä?x=1 und 👍 https://taz.de/a"
-    found = find_links(text, _entities(detect_entities(text)))
+    found = _links(text, detect_entities(text))
     assert found.urls == ("https://www.zeit.de/artikel-ä?x=1", "https://taz.de/a")
     assert not found.refused
 
 
-def test_utf16_slice_counts_astral_characters_twice() -> None:
+def test_entity_offsets_count_astral_characters_twice() -> None:
     text = "😀x https://a.de"
-    assert utf16_slice(text, 4, 12) == "https://a.de"
+    assert _links(text, [{"type": "url", "offset": 4, "length": 12}]).urls == ("https://a.de",)
 
 
 def test_text_link_entity_gives_its_url_not_its_text() -> None:
@@ -36,13 +44,13 @@ def test_text_link_entity_gives_its_url_not_its_text() -> None:
         .add("den hier", "text_link", url="https://www.spiegel.de/y")
         .build()
     )
-    found = find_links(text, _entities(raw))
+    found = _links(text, raw)
     assert found.urls == ("https://www.tagesschau.de/x.html", "https://www.spiegel.de/y")
 
 
 def test_order_follows_the_text_and_duplicates_are_dropped() -> None:
     text = "b https://b.de/1 a https://a.de/2 again https://B.de/1#frag"
-    found = find_links(text, _entities(detect_entities(text)))
+    found = _links(text, detect_entities(text))
     assert found.urls == ("https://b.de/1", "https://a.de/2")
 
 
@@ -53,7 +61,7 @@ def test_bare_urls_without_entities_are_found_and_trailing_punctuation_dropped()
 
 def test_url_entity_without_scheme_gets_https() -> None:
     text = "lies example.com/artikel bitte"
-    found = find_links(text, _entities([entity(text, "example.com/artikel", "url")]))
+    found = _links(text, [entity(text, "example.com/artikel", "url")])
     assert found.urls == ("https://example.com/artikel",)
 
 
@@ -69,7 +77,7 @@ def test_url_entity_without_scheme_gets_https() -> None:
     ],
 )
 def test_local_files_and_paths_are_refused_as_forbidden(text: str) -> None:
-    found = find_links(text, _entities(detect_entities(text)))
+    found = _links(text, detect_entities(text))
     assert found.urls == ()
     assert found.refused
     assert {reason for _, reason in found.refused} == {"forbidden"}
@@ -77,7 +85,7 @@ def test_local_files_and_paths_are_refused_as_forbidden(text: str) -> None:
 
 def test_text_link_to_a_file_url_is_refused() -> None:
     text, raw = TextBuilder().add("Artikel", "text_link", url="file:///etc/passwd").build()
-    found = find_links(text, _entities(raw))
+    found = _links(text, raw)
     assert found.urls == ()
     assert found.refused == (("file:///etc/passwd", "forbidden"),)
 
@@ -90,7 +98,7 @@ def test_other_schemes_are_refused_as_bad_scheme_and_tg_links_ignored() -> None:
         .add("Nutzer", "text_link", url="tg://user?id=5")
         .build()
     )
-    found = find_links(text, _entities(raw))
+    found = _links(text, raw)
     assert found.urls == ()
     assert found.refused == (("ftp://example.org/a", "scheme"),)
 

@@ -6,7 +6,7 @@ import os
 import time
 
 from bot.config import Settings
-from bot.telegram.worker import AUDIO_MAX_AGE_SECONDS, job_dir, sweep_audio
+from bot.telegram.audio_files import AUDIO_MAX_AGE_SECONDS, job_dir, sweep_audio
 
 
 def test_old_job_directories_are_swept_and_recent_ones_kept(settings: Settings) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.pipeline.normalize._grammar import previous_words, word_set
+from bot.pipeline.german import word_set
+from bot.pipeline.normalize._grammar import previous_words
 
 # Stem (lowercase, as written before the marker) → (masculine singular, masculine plural)
 # for the stems the rules below get wrong.

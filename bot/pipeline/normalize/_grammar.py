@@ -11,13 +11,10 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
+from bot.pipeline.german import MONTH_SET, WEEKDAYS, word_set
+
 Gender = Literal["m", "f", "n"]
 Case = Literal["nom", "acc", "dat"]
-
-
-def word_set(text: str) -> frozenset[str]:
-    """The whitespace-separated words of a literal, as a set."""
-    return frozenset(text.split())
 
 
 def _genders(**groups: str) -> dict[str, Gender]:
@@ -28,21 +25,13 @@ def _genders(**groups: str) -> dict[str, Gender]:
     return out
 
 
-MONTHS: Final = (
-    "Januar", "Februar", "März", "April", "Mai", "Juni",
-    "Juli", "August", "September", "Oktober", "November", "Dezember",
-)  # fmt: skip
-MONTH_SET: Final = frozenset(MONTHS) | {"Jänner"}
-WEEKDAYS: Final = word_set("Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonnabend Sonntag")
-
 # Nouns (lowercase) and compound heads; a compound takes the gender of its last part.
 GENDERS: Final = _genders(
     m=(
-        "januar februar märz april mai juni juli august september oktober november dezember "
-        "jänner montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag tag "
-        "monat meter kilometer zentimeter millimeter mikrometer nanometer liter milliliter "
-        "hektoliter hektar euro cent dollar franken rappen yen rubel yuan real peso grad "
-        "platz rang punkt prozentpunkt sieg satz stock teil abschnitt absatz artikel "
+        " ".join(name.lower() for name in sorted(MONTH_SET | WEEKDAYS))
+        + " tag monat meter kilometer zentimeter millimeter mikrometer nanometer liter "
+        "milliliter hektoliter hektar euro cent dollar franken rappen yen rubel yuan real "
+        "peso grad platz rang punkt prozentpunkt sieg satz stock teil abschnitt absatz artikel "
         "paragraf paragraph band versuch anlauf durchgang wahlgang weltkrieg preis advent "
         "geburtstag jahrestag todestag spieltag mitarbeiter mensch mann einwohner besucher "
         "wagen fall sitz antrag vertrag entwurf plan vorschlag tweet post film song titel "
@@ -181,8 +170,43 @@ def next_word(text: str, pos: int) -> str:
     return match.group(0) if match else ""
 
 
+def bare(token: str) -> str:
+    """The token without the punctuation, quotes and brackets around it."""
+    return token.strip(_STRIP)
+
+
 def _clean(token: str) -> str:
-    return token.strip(_STRIP).lower()
+    return bare(token).lower()
+
+
+_ADJECTIVE_ENDINGS: Final = ("e", "en", "er", "es", "em")
+_NUMBER_WORD_RE: Final = re.compile(
+    r"[a-zäöüß]*(?:eins?|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|zig|ßig"
+    r"|hundert|tausend)"
+)
+_ORDINAL_TOKEN_RE: Final = re.compile(r"\d+\.|[a-zäöüß]+(?:ste|te)[nrsm]?")
+
+
+def noun_after(text: str, end: int) -> str | None:
+    """The noun a number belongs to: the next capitalised word, past adjectives ("3. große
+    Sieg") and other numbers ("3. und 4. Platz"), but not past other words ("als 5. ins Ziel")."""
+    for token in text[end : end + 60].split()[:4]:
+        word = bare(token)
+        if word[:1].isupper():
+            return word if not word.isupper() else None
+        if token[-1:] in ",;:!?" or (
+            token.endswith(".") and not _ORDINAL_TOKEN_RE.fullmatch(token)
+        ):
+            return None
+        if not (
+            word in {"und", "bis", "oder", "sowie", "–", "-"}
+            or word.isdigit()
+            or _NUMBER_WORD_RE.fullmatch(word)
+            or _ORDINAL_TOKEN_RE.fullmatch(token)
+            or word.endswith(_ADJECTIVE_ENDINGS)
+        ):
+            return None
+    return None
 
 
 def _is_ordinal_token(token: str) -> bool:

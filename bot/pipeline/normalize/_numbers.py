@@ -1,4 +1,5 @@
-"""German number words: cardinals, ordinals, years, decimals, fractions, Roman numerals.
+"""German number words: cardinals, ordinals, years, decimals, fractions, Roman numerals;
+and the pattern of a number as news text writes it ("1.234,5"), which every number pass uses.
 
 num2words supplies the words for 0–99 (a table built at import, about 4 ms); this module
 composes larger numbers itself because num2words takes 40–200 µs per call (too slow for a
@@ -178,3 +179,22 @@ def to_roman(n: int) -> str:
         count, n = divmod(n, value)
         out.append(letters * count)
     return "".join(out)
+
+
+def pattern(exclude: str = "", *, amount: bool = False) -> str:
+    """A number as written (thousands dots, a decimal comma, or a plain run of digits), not
+    preceded by a character of `exclude`; with `amount`, also "12,-" as in prices."""
+    first = rf"\d(?<![{exclude}]\d)" if exclude else r"\d"
+    decimals = r"(?:,(?:\d+|[-–]))?" if amount else r"(?:,\d+)?"
+    return rf"{first}(?:\d{{0,2}}(?:\.\d{{3}})+|\d*){decimals}"
+
+
+def read(written: str) -> tuple[str, bool]:
+    """Words for a written number and whether it is exactly the integer 1."""
+    integer, _, fraction_part = written.partition(",")
+    if fraction_part:
+        return decimal(str(parse_int(integer)), fraction_part), False
+    if len(integer) > 1 and integer.startswith("0"):
+        return digits(integer), False
+    value = parse_int(integer)
+    return cardinal(value), value == 1
