@@ -119,7 +119,9 @@ def _tag_ogg(
     for n, (name, start) in enumerate(chapters, start=1):
         audio.tags[f"CHAPTER{n:03d}"] = [_timestamp(start)]
         audio.tags[f"CHAPTER{n:03d}NAME"] = [name]
-    audio.save()
+    # No padding after the comments: RFC 7845 allows it, but ffmpeg 5.1's Ogg demuxer (Debian 12)
+    # logs mutagen's default ~1 KiB of zeros as "bytes of comment header remain" on every open.
+    audio.save(padding=lambda _info: 0)
 
 
 def write_tags(

@@ -37,7 +37,11 @@ async def handler(ctx):
         await ctx.mark_rendered({"path": "child.mp3", "rendered_by": "child"})
     if mode == "delivering":
         await ctx.mark_delivering()
-    marker.write_text(f"{ctx.job.id} {mode}")
+    # Written whole, then renamed: the parent polls for the file and kills on sight, so a
+    # marker created but not yet written would be read empty.
+    partial = marker.with_name(marker.name + ".partial")
+    partial.write_text(f"{ctx.job.id} {mode}")
+    partial.replace(marker)
     await asyncio.sleep(60)  # rendering, or the upload, takes long: the kill comes first
     return JobOutcome()
 
