@@ -304,7 +304,7 @@ async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_check(settings: Settings) -> int:
-    from bot.pipeline.media import ffmpeg_exe, ffprobe_exe  # noqa: PLC0415
+    from bot.pipeline.media import ffmpeg_exe  # noqa: PLC0415
     from bot.tts.registry import build_engine  # noqa: PLC0415
 
     ok = True
@@ -314,7 +314,6 @@ def _cmd_check(settings: Settings) -> int:
     except HoerclubError as exc:
         ok = False
         print(f"ffmpeg:   FEHLT ({exc.detail})")
-    print(f"ffprobe:  {ffprobe_exe() or '– (nicht nötig; Dauer per ffmpeg)'}")
     try:
         engine = build_engine("espeak", settings)
         clip = asyncio.run(engine.synthesize("Hallo, hier ist der Hörclub.", "de"))
