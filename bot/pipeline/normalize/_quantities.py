@@ -99,6 +99,18 @@ _PER_UNIT_RE: Final = re.compile(
 )
 
 
+# A unit after a scale word ("120 Mio. kWh", the scale already read): always the plural.
+_SCALED_UNIT_RE: Final = re.compile(
+    r"(Tausend|Millionen|Million|Milliarden|Milliarde|Billionen|Billion) ("
+    + "|".join(
+        re.escape(u)
+        for u in _UNIT_KEYS
+        if u not in {"%", "‰"} and not (u[:1].isupper() and u[1:].islower())  # not words
+    )
+    + r")(?![\wäöüÄÖÜß²³/])"
+)
+
+
 def _percent_adj(match: re.Match[str]) -> str:
     if not match.group(2) and "prozentig" not in match.group(0):
         return match.group(0)
@@ -112,9 +124,20 @@ def _unit(match: re.Match[str]) -> str:
     written, unit = match.group(1), match.group(2)
     singular, plural = UNITS[unit]
     words, is_one = num.read(written)
+    prev = previous_words(match.string, match.start())
     if is_one:
-        return f"{one_before(singular, previous_words(match.string, match.start()))} {singular}"
+        return f"{one_before(singular, prev)} {singular}"
+    if plural.endswith("er") and " " not in plural and _dative_plural(prev):
+        plural += "n"  # "ein Stau von fünfzehn Kilometern"
     return f"{words} {plural}"
+
+
+def _dative_plural(prev: list[str]) -> bool:
+    """Whether a plural measure after these words is dative ("von 15 km", not "bis zu 15 km")."""
+    words = [bare(w).lower() for w in prev[-2:]]
+    if words[-1:] == ["zu"] and words[:1] == ["bis"]:
+        return False  # "bis zu" before a number is an adverb
+    return case_before(prev) == "dat"
 
 
 # Fractions.
@@ -189,6 +212,7 @@ def amounts(text: str) -> str:
         text = _PERCENT_POINT_RE.sub("Prozentpunkt", text)
         text = _PERCENT_ADJ_RE.sub(_percent_adj, text)
     text = _UNIT_RE.sub(_unit, text)
+    text = _SCALED_UNIT_RE.sub(lambda m: f"{m.group(1)} {UNITS[m.group(2)][1]}", text)
     text = _PER_UNIT_RE.sub(lambda m: f"{m.group(1)} {UNITS[m.group(2)][0]}", text)
     if "/" in text:
         text = _MIXED_RE.sub(_mixed, text)
