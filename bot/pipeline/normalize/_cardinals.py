@@ -14,6 +14,7 @@ from bot.pipeline.german import (
 from bot.pipeline.normalize import _numbers as num
 from bot.pipeline.normalize._grammar import (
     bare,
+    measure_follows,
     next_word,
     noun_after,
     one_before,
@@ -186,7 +187,8 @@ def _cardinal(match: re.Match[str]) -> str:
             and not noun.isupper()
             and noun not in SENTENCE_STARTERS
         ):
-            return one_before(noun, previous_words(text, match.start()))
+            measure = measure_follows(text, end)
+            return one_before(noun, previous_words(text, match.start()), measure=measure)
         if noun in {"bis", "oder", "und"}:
             after = noun_after(text, end)
             if after:

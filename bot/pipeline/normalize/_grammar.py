@@ -143,7 +143,17 @@ _ACCUSATIVE_VERBS: Final = word_set(
     "gewinnt gewann gewonnen verliert verlor verloren erzielt erzielte erzielten holt holte "
     "investiert investierte spendet spendete kauft kaufte verkauft verkaufte plant plante "
     "fordert forderte bietet bot umfasst umfasste meldet meldete schoss schießt verzeichnet "
-    "verzeichnete registriert registrierte nennt nannte zählt zählte"
+    "verzeichnete registriert registrierte nennt nannte zählt zählte entließ entlässt "
+    "entlassen verhängt verhängte verhängen nahm nimmt brachte bringt erreichte erreicht "
+    "traf trifft tötete verletzte fand findet baute eröffnete eröffnet schuf schafft "
+    "dauert dauerte dauerten wartete warteten überlebte überlebten stellte stellt "
+    "wählte wählten schickte schickt"
+)
+# Adjectives of measure take the measure in the accusative: "einen Kilometer lang",
+# "einen Monat später", "einen Meter vom Ufer entfernt".
+_MEASURE_ADJECTIVES: Final = word_set(
+    "lang breit hoch tief weit dick schwer alt entfernt groß länger kürzer höher tiefer "
+    "weiter breiter älter jünger früher später zuvor danach vorher zurück lang"
 )
 # Words between the determiner/verb and the number that do not change the case.
 _SKIPPABLE: Final = word_set(
@@ -316,8 +326,24 @@ _ONE: Final[dict[tuple[Gender, Case], str]] = {
 }
 
 
-def one_before(noun: str, prev: list[str]) -> str:
-    """ "1" as an article before a noun: "ein", "eine", "einen", "einem" or "einer"."""
+def measure_follows(text: str, end: int, *, noun_next: bool = True) -> bool:
+    """Whether an adjective of measure follows the noun within its phrase ("1 km lang",
+    "1 km vom Bahnhof entfernt"); `end` is before the noun, or after it without `noun_next`."""
+    skip = 1 if noun_next else 0
+    for token in text[end : end + 50].split()[skip : skip + 4]:
+        if bare(token) in _MEASURE_ADJECTIVES:
+            return True
+        if token[-1:] in ",;:!?.)" or bare(token) in {"und", "oder", "als", "wie"}:
+            return False
+    return False
+
+
+def one_before(noun: str, prev: list[str], *, measure: bool = False) -> str:
+    """ "1" as an article before a noun: "ein", "eine", "einen", "einem" or "einer";
+    with `measure`, a nominative reading becomes the accusative of measure."""
     if noun.lower().strip(_STRIP) == "uhr":
         return "ein"
-    return _ONE[(noun_gender(noun), case_before(prev))]
+    case = case_before(prev)
+    if measure and case == "nom":
+        case = "acc"
+    return _ONE[(noun_gender(noun), case)]

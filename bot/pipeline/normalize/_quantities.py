@@ -12,6 +12,7 @@ from bot.pipeline.normalize import _numbers as num
 from bot.pipeline.normalize._grammar import (
     bare,
     case_before,
+    measure_follows,
     next_word,
     noun_gender,
     one_before,
@@ -126,7 +127,8 @@ def _unit(match: re.Match[str]) -> str:
     words, is_one = num.read(written)
     prev = previous_words(match.string, match.start())
     if is_one:
-        return f"{one_before(singular, prev)} {singular}"
+        measure = measure_follows(match.string, match.end(), noun_next=False)
+        return f"{one_before(singular, prev, measure=measure)} {singular}"
     if plural.endswith("er") and " " not in plural and _dative_plural(prev):
         plural += "n"  # "ein Stau von fünfzehn Kilometern"
     return f"{words} {plural}"
