@@ -11,6 +11,7 @@ from bot.pipeline.german import (
 )
 from bot.pipeline.normalize import _numbers as num
 from bot.pipeline.normalize._grammar import (
+    date_article,
     ending_after,
     next_word,
     previous_words,
@@ -36,7 +37,11 @@ _DATE_CUES: Final = frozenset({"am", "vom", "zum", "bis", "ab", "seit"})
 
 def _date_words(day: int, month: int, year_text: str | None, text: str, start: int) -> str:
     prev = previous_words(text, start)
-    words = f"{num.ordinal(day, ending_after(prev, 'm', month=True))} {MONTHS[month - 1]}"
+    article = date_article(prev)
+    if article:
+        prev = [*prev, article.strip()]
+    ending = ending_after(prev, "m", month=True)
+    words = f"{article}{num.ordinal(day, ending)} {MONTHS[month - 1]}"
     if year_text:
         value = int(year_text)
         if len(year_text) == 2:

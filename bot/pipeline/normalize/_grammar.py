@@ -290,15 +290,27 @@ def _strong(gender: Gender | None) -> str:
     return {"m": "er", "f": "e", "n": "es"}.get(gender or "m", "er")
 
 
+# Words after which "an" takes the accusative ("der Brief an …", "erinnerte an …");
+# elsewhere it is read as dative ("Kritik an …", "an der Spitze").
+_AN_ACCUSATIVE: Final = word_set(
+    "brief briefe schreiben appell aufruf botschaft gruß grüße frage fragen nachricht "
+    "forderung forderungen bitte erinnerung gedenken erinnert erinnerte erinnern denkt "
+    "dachte appelliert appellierte schrieb schreibt wandte wendet richtete richtet glaubt"
+)
+
+
 def case_before(prev: list[str]) -> Case:
     """The case a number phrase takes from the preposition or verb before it."""
     coordinated = 0  # after "und"/"oder", look past the first conjunct ("hat 2 Kinder und 1 …")
-    for token in reversed(prev):
+    for index in range(len(prev) - 1, -1, -1):
+        token = prev[index]
         word = _clean(token)
         if token[-1:] in ',;:("„“»«' and word not in _SKIPPABLE:
             return "nom"
         if word in _SKIPPABLE:
             continue
+        if word == "an" and index and _clean(prev[index - 1]) in _AN_ACCUSATIVE:
+            return "acc"
         if word in PREPOSITIONS_DAT:
             return "dat"
         if word in PREPOSITIONS_ACC or word in _ACCUSATIVE_VERBS:
@@ -347,3 +359,13 @@ def one_before(noun: str, prev: list[str], *, measure: bool = False) -> str:
     if measure and case == "nom":
         case = "acc"
     return _ONE[(noun_gender(noun), case)]
+
+
+# Prepositions before which a date needs its article said: "seit 01.01.2002" is read
+# "seit dem ersten Januar"; "ab 1. Juli" and "bis 3. Mai" are read without one.
+_DATE_ARTICLE_PREPOSITIONS: Final = word_set("seit vor nach")
+
+
+def date_article(prev: list[str]) -> str:
+    """ "dem " when the preposition before a date implies the article, else ""."""
+    return "dem " if prev and _clean(prev[-1]) in _DATE_ARTICLE_PREPOSITIONS else ""
