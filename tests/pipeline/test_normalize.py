@@ -55,7 +55,7 @@ def test_fixture(case: Case) -> None:
         ("+5 %", "plus fünf Prozent"),
         ("1/3", "ein Drittel"),
         ("iOS 17.2", "iOS siebzehn Punkt zwei"),
-        ("heise.de", "heise punkt de"),
+        ("heise.de", "heise punkt D E"),
         ("@elonmusk", "at elonmusk"),
         ("Leser*innen", "Leserinnen und Leser"),
         ("z.B. und z. B.", "zum Beispiel und zum Beispiel"),
