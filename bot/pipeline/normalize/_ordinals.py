@@ -166,6 +166,12 @@ def roman_numerals(text: str) -> str:
     return _ROMAN_ORDINAL_RE.sub(_roman_ordinal, text)
 
 
+# A line that is only "3." is a list marker or an ordinal without context: "drittens".
+_LONE_ORDINAL_RE: Final = re.compile(r"(?m)^[ ]*(\d{1,3})\.[ ]*$")
+
+
 def ordinals(text: str) -> str:
-    """ "am 24. November" → "am vierundzwanzigsten November"."""
+    """ "am 24. November" → "am vierundzwanzigsten November"; a lone "3." → "drittens"."""
+    if len(text) < 6 or "\n" in text:
+        text = _LONE_ORDINAL_RE.sub(lambda m: num.ordinal(int(m.group(1)), "ens"), text)
     return _ORDINAL_RE.sub(_ordinal, text)

@@ -68,6 +68,34 @@ def _money_words(amount: str, scale: str | None, currency: str, *, text: str, st
     return words
 
 
+# English-style money: "€1 million", "$3.5 billion" (a decimal point, the currency first).
+_ENGLISH_SCALES: Final = {
+    "k": ("Tausend", "Tausend"),
+    "m": ("Million", "Millionen"),
+    "mn": ("Million", "Millionen"),
+    "million": ("Million", "Millionen"),
+    "bn": ("Milliarde", "Milliarden"),
+    "billion": ("Milliarde", "Milliarden"),
+    "trillion": ("Billion", "Billionen"),
+}
+_ENGLISH_MONEY_RE: Final = re.compile(
+    r"(?<![\w$€£])(US\$|\$|€|£)(\d{1,3}(?:\.\d+)?)[ ]?(trillion|billion|million|bn|mn|m|k)\b"
+)
+
+
+def _english_money(match: re.Match[str]) -> str:
+    currency, amount, scale = match.groups()
+    integer, _, fraction_part = amount.partition(".")
+    singular, plural = _ENGLISH_SCALES[scale]
+    if fraction_part:
+        return f"{num.decimal(integer, fraction_part)} {plural} {CURRENCIES[currency][0]}"
+    value = int(integer)
+    if value == 1:
+        head = "eine" if singular != "Tausend" else "ein"
+        return f"{head} {singular} {CURRENCIES[currency][0]}"
+    return f"{num.cardinal(value)} {plural} {CURRENCIES[currency][0]}"
+
+
 def _money_after(match: re.Match[str]) -> str:
     amount, scale, currency = match.groups()
     return _money_words(amount, scale, currency, text=match.string, start=match.start())
@@ -189,7 +217,7 @@ def _fraction(match: re.Match[str]) -> str:
     numerator, denominator = int(match.group(1)), int(match.group(2))
     if (numerator, denominator) == (9, 11):
         return "Nine-Eleven"
-    if not (0 < numerator < denominator) or (denominator > 10 and denominator not in {100, 1000}):
+    if not (0 < numerator < denominator) or (denominator > 20 and denominator not in {100, 1000}):
         return f"{num.cardinal(numerator)} {num.cardinal(denominator)}"
     if (numerator, denominator) == (1, 2):
         return _half(match.string, match.start(), match.end())
@@ -208,6 +236,8 @@ def vulgar_fractions(text: str) -> str:
 
 def amounts(text: str) -> str:
     """Money, percent, units and fractions."""
+    if "€" in text or "$" in text or "£" in text:
+        text = _ENGLISH_MONEY_RE.sub(_english_money, text)
     text = _MONEY_BEFORE_RE.sub(_money_before, text)
     text = _MONEY_AFTER_RE.sub(_money_after, text)
     if "%" in text or "prozentig" in text:
