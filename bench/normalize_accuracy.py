@@ -3,9 +3,9 @@
 Each `tests/data/normalize/<class>.tsv` line is `written<TAB>spoken`. A sentence counts as
 right when the normaliser's output equals the spoken form after both are lowercased and
 stripped of punctuation (every character that is not a letter or digit counts as a space).
-Add `-v` to print every miss. `--first-sight` scores the batches in
-`tests/data/normalize_first_sight/` instead: sentences written with their spoken forms before the
-normaliser ran on them, kept apart from the fixtures (they need not pass).
+Add `-v` to print every miss. `--first-sight` (or `--first-sight=NAME` for one file) scores
+the batches in `tests/data/normalize_first_sight/` instead: sentences written with their spoken
+forms before the normaliser ran on them, kept apart from the fixtures (they need not pass).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     """Print accuracy per class and overall; exit 1 below the target."""
     args = argv if argv is not None else sys.argv[1:]
     verbose = "-v" in args
-    cases = load_first_sight() if "--first-sight" in args else load_cases()
+    batches = [a.partition("=")[2] or "*" for a in args if a.startswith("--first-sight")]
+    cases = load_first_sight(batch=batches[0]) if batches else load_cases()
     totals: dict[str, list[int]] = {}
     misses = []
     start = time.perf_counter()

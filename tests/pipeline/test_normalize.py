@@ -23,7 +23,8 @@ def test_there_are_enough_fixtures_in_every_class() -> None:
     assert len(CASES) >= 200
     assert kinds >= {
         "cardinal", "ordinal", "date", "time", "money", "measure", "abbreviation", "acronym",
-        "range", "gender", "url", "fraction", "roman", "year", "sign", "mixed",
+        "range", "gender", "url", "fraction", "roman", "year", "sign", "mixed", "phone",
+        "agreement", "standalone",
     }  # fmt: skip
 
 

@@ -43,10 +43,10 @@ def load_cases(directory: Path = FIXTURES) -> list[Case]:
     return cases
 
 
-def load_first_sight(directory: Path = FIRST_SIGHT) -> list[Case]:
-    """Every first-sight line (`class<TAB>written<TAB>spoken`), in file order."""
+def load_first_sight(directory: Path = FIRST_SIGHT, batch: str = "*") -> list[Case]:
+    """Every first-sight line (`class<TAB>written<TAB>spoken`) of the batch(es), in file order."""
     cases = []
-    for path in sorted(directory.glob("*.tsv")):
+    for path in sorted(directory.glob(f"{batch}.tsv")):
         for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not raw.strip() or raw.startswith("#"):
                 continue

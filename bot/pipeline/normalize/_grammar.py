@@ -95,6 +95,8 @@ def noun_gender(noun: str) -> Gender:
     found = GENDERS.get(word)
     if found:
         return found
+    if word.endswith("en") and GENDERS.get(word[:-1]) == "m":
+        return "m"  # a weak noun or adjective noun: "1 Tatverdächtigen"
     for k in range(1, len(word) - 2):
         found = GENDERS.get(word[k:])
         if found:
@@ -350,12 +352,25 @@ def measure_follows(text: str, end: int, *, noun_next: bool = True) -> bool:
     return False
 
 
+# Lowercase words before a number that are not verbs.
+_NOT_VERBS: Final = word_set(
+    "und oder aber sowie als wie nur rund etwa knapp fast noch schon bereits mehr weniger "
+    "der die das ein eine jeder jede jedes dieser diese dieses pro je fehlt fehlte bleibt "
+    "blieb reicht reichte vergeht verging genügt genügte folgt folgte"
+)
+# Nouns of time: "1 Tag" right after a verb is an accusative of time ("lag einen Tag …").
+_TIME_NOUNS: Final = word_set("tag monat jahr woche stunde minute sekunde nacht abend morgen")
+
+
 def one_before(noun: str, prev: list[str], *, measure: bool = False) -> str:
     """ "1" as an article before a noun: "ein", "eine", "einen", "einem" or "einer";
     with `measure`, a nominative reading becomes the accusative of measure."""
     if noun.lower().strip(_STRIP) == "uhr":
         return "ein"
     case = case_before(prev)
+    if case == "nom" and not measure and prev and _clean(noun) in _TIME_NOUNS:
+        last = prev[-1]
+        measure = last.isalpha() and last.islower() and _clean(last) not in _NOT_VERBS
     if measure and case == "nom":
         case = "acc"
     return _ONE[(noun_gender(noun), case)]
