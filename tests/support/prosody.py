@@ -1,7 +1,8 @@
 """Where chunks end, as a listener hears it: each gTTS request is its own utterance.
 
 A split is a boundary between two chunks inside a paragraph: a boundary where a paragraph
-(segment) ends, with its own pause, is not a split, nor is the end of the text. It is "at punctuation" when the chunk before it ends with a sentence or clause mark
+(segment) ends, with its own pause, is not a split, nor is the end of the text. It is "at
+punctuation" when the chunk before it ends with a sentence or clause mark
 (". ! ? … , ; :", a closing quote or bracket) or the next chunk starts with a dash. A bad
 split is one of the patterns heard as a drop in the middle of a phrase: after a preposition,
 article or conjunction, between an adjective and its noun, inside a run of capitalised words
@@ -13,19 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bot.models import Chunk
 from bot.pipeline.chunk import SENTENCE_PAUSE_MS
+from bot.pipeline.german import word_set
 
 _PUNCTUATION = ".!?…,;:“”\"'»«)]"
 _DASHES = ("–", "—", "-")
-_FUNCTION_WORDS = frozenset(
+_FUNCTION_WORDS = word_set(
     """
     der die das den dem des ein eine einen einem einer eines am im ans ins zum zur vom beim
     an in auf aus bei mit nach von zu für über unter vor hinter neben zwischen durch gegen
     ohne um bis seit ab während wegen trotz laut per pro je
     und oder aber sondern denn weil dass ob wenn als wie sowie sowohl noch nicht
-    """.split()
+    """
 )
 _ADJECTIVE_ENDINGS = ("e", "en", "er", "es", "em")
 _OPEN_QUOTES = "„‚»"
@@ -54,7 +57,7 @@ def _is_capitalised(token: str) -> bool:
 def _boundaries(chunks: Sequence[Chunk]) -> list[tuple[int, str, str]]:
     """(offset in the joined text, last word before, first word after) of every split."""
     out, offset = [], 0
-    for left, right in zip(chunks, chunks[1:], strict=False):
+    for left, right in pairwise(chunks):
         offset += len(left.text)
         if left.pause_after_ms <= SENTENCE_PAUSE_MS and left.text.split() and right.text.split():
             out.append((offset, left.text.split()[-1], right.text.split()[0]))
