@@ -3,7 +3,9 @@
 Each `tests/data/normalize/<class>.tsv` line is `written<TAB>spoken`. A sentence counts as
 right when the normaliser's output equals the spoken form after both are lowercased and
 stripped of punctuation (every character that is not a letter or digit counts as a space).
-Add `-v` to print every miss.
+Add `-v` to print every miss. `--first-sight` (or `--first-sight=NAME` for one file) scores
+the batches in `tests/data/normalize_first_sight/` instead: sentences written with their spoken
+forms before the normaliser ran on them, kept apart from the fixtures (they need not pass).
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ import sys
 import time
 
 from bot.pipeline.normalize import normalize
-from tests.support.normalize_cases import comparable, load_cases
+from tests.support.normalize_cases import comparable, load_cases, load_first_sight
 
 TARGET = 0.95  # the accuracy the normaliser is held to: at least 95 % exactly right
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print accuracy per class and overall; exit 1 below the target."""
-    verbose = "-v" in (argv if argv is not None else sys.argv[1:])
-    cases = load_cases()
+    args = argv if argv is not None else sys.argv[1:]
+    verbose = "-v" in args
+    batches = [a.partition("=")[2] or "*" for a in args if a.startswith("--first-sight")]
+    cases = load_first_sight(batch=batches[0]) if batches else load_cases()
     totals: dict[str, list[int]] = {}
     misses = []
     start = time.perf_counter()

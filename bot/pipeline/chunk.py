@@ -63,6 +63,16 @@ _CONJUNCTIONS: Final = word_set(
     """
 )
 # Words after which a cut sounds wrong: articles, prepositions and the like.
+# After these a cut is a drop in the middle of a phrase: articles, prepositions, conjunctions.
+_FUNCTION_WORDS: Final = word_set(
+    """
+    der die das den dem des ein eine einen einem einer eines am im ans ins zum zur vom beim
+    an in auf aus bei mit nach von zu für über unter vor hinter neben zwischen durch gegen
+    ohne um bis seit ab während wegen trotz laut per pro je
+    und oder aber sondern denn weil dass ob wenn als wie sowie sowohl
+    """
+)
+_ADJECTIVE_ENDINGS: Final = ("e", "en", "er", "es", "em")
 _WEAK_ENDINGS: Final = word_set(
     """
     der die das den dem des ein eine einen einem einer eines am im an in um zum zur vom
@@ -103,6 +113,13 @@ _Q_COMMA: Final = 35.0
 _Q_CONJUNCTION: Final = 20.0
 _Q_WORD: Final = 0.0
 _Q_WEAK: Final = -15.0
+# Cuts heard as a drop in the middle of a phrase (see `_phrase_penalty`).
+_Q_AFTER_FUNCTION_WORD: Final = -300.0
+_Q_IN_NAME: Final = -200.0
+_Q_ADJECTIVE_NOUN: Final = -150.0
+_Q_IN_QUOTATION: Final = -300.0
+# A quotation this short is heard in one breath: no cut inside it.
+_SHORT_QUOTATION: Final = 80
 _Q_SPLIT_SHORT_SENTENCE: Final = 250.0  # penalty for cutting a sentence that would fit
 _Q_FORBIDDEN: Final = -10_000.0  # after an ordinal or abbreviation: only when unavoidable
 _Q_HARD: Final = -20_000.0  # inside a word longer than the limit
@@ -214,6 +231,22 @@ def _split_long_word(word: str, max_chars: int) -> list[str]:
     return parts
 
 
+def _phrase_penalty(token: str, nxt: str) -> float:
+    """How badly a cut between two plain words breaks a phrase (0.0: not at all)."""
+    word = _core(token)
+    lowered = word.lower()
+    if lowered in _FUNCTION_WORDS:
+        return _Q_AFTER_FUNCTION_WORD  # "Diskussionsrunden in | virtuellen Räumen"
+    after = _strip_openers(nxt)
+    if not after[:1].isupper() or after.isupper():
+        return _Q_WORD
+    if word[:1].isupper() and not word.isupper():
+        return _Q_IN_NAME  # "Softwareunternehmen Alpha | Exploration"
+    if word.islower() and word.endswith(_ADJECTIVE_ENDINGS):
+        return _Q_ADJECTIVE_NOUN  # "hochkarätigen | Auftritten"
+    return _Q_WORD
+
+
 def _cut(token: str, nxt: str) -> tuple[float, bool]:
     """Quality of a cut between two tokens, and whether a sentence ends there."""
     last = token[-1]
@@ -221,11 +254,11 @@ def _cut(token: str, nxt: str) -> tuple[float, bool]:
         # The common case, a plain word: no sentence end, no abbreviation.
         if nxt in _DASHES:
             return _Q_SEMICOLON, False
-        if nxt.lower() in _CONJUNCTIONS:
+        if nxt.lower() in _CONJUNCTIONS and token.lower() not in _FUNCTION_WORDS:
             return _Q_CONJUNCTION, False
-        if token.lower() in _WEAK_ENDINGS or token.isdigit():
+        if token.isdigit():
             return _Q_WEAK, False
-        return _Q_WORD, False
+        return _phrase_penalty(token, nxt), False
     if _ends_sentence(token, nxt):
         return _Q_SENTENCE, True
     if last == "." and _is_bare(token, nxt):
@@ -238,9 +271,24 @@ def _cut(token: str, nxt: str) -> tuple[float, bool]:
         return _Q_COMMA, False
     if _strip_openers(nxt).lower() in _CONJUNCTIONS:
         return _Q_CONJUNCTION, False
-    if _core(token).lower() in _WEAK_ENDINGS:
-        return _Q_WEAK, False
-    return _Q_WORD, False
+    return _phrase_penalty(token, nxt), False
+
+
+def _short_quotations(tokens: list[str]) -> list[tuple[int, int]]:
+    """Token spans [first, last] of quotations („…“, »…«) short enough to say in one breath."""
+    spans = []
+    start = -1
+    width = 0
+    for i, token in enumerate(tokens):
+        if start < 0 and token[:1] in "„»":
+            start, width = i, 0
+        if start >= 0:
+            width += len(token) + 1
+            if any(c in token for c in "“«") and (i > start or token[-1:] not in "„»"):
+                if width <= _SHORT_QUOTATION and i > start:
+                    spans.append((start, i))
+                start = -1
+    return spans
 
 
 @dataclass(frozen=True)
@@ -294,6 +342,13 @@ def _chunk_paragraph(
             q, end = _cut(token, tokens[i + 1])
             quality.append(q)
             ends.append(end)
+    if any(token[:1] in "„»" for token in tokens):
+        for first, final in _short_quotations(tokens):
+            for k in range(first, final):
+                # pieces and tokens share indices unless a word was split hard (then the
+                # quotation is not short anyway)
+                if k < len(quality) and owner[k] == k:
+                    quality[k] = min(quality[k], _Q_IN_QUOTATION)
 
     n = len(texts)
     # The width of pieces[j:i] is pos[i] - pos[j] - sep[j]: pos counts a separator before

@@ -81,7 +81,9 @@ def _list_blocks(element: etree._Element) -> list[Block]:
 
 
 def _table_blocks(table: etree._Element) -> list[Block]:
-    """A table is read row by row: "Header: value, Header: value." instead of pipes."""
+    """A table is read as its header once ("Produkt, Preis, vorher."), then row by row with
+    the first cell as the row's label ("Weizenbrötchen: 35 Cent, vorher 30 Cent."), not the
+    header before every cell of every row."""
     rows: list[list[str]] = []
     header: list[str] = []
     for row in table.iter("row"):
@@ -96,9 +98,17 @@ def _table_blocks(table: etree._Element) -> list[Block]:
     if not rows and header:
         rows, header = [header], []
     blocks = []
+    labelled = bool(header) and all(len(cells) == len(header) for cells in rows)
+    if labelled and any(header):
+        blocks.append(Block(BlockKind.LIST_ITEM, ", ".join(h for h in header if h) + "."))
     for cells in rows:
-        if header and len(header) == len(cells):
-            parts = [f"{h}: {c}" if h else c for h, c in zip(header, cells, strict=True) if c]
+        if labelled and len(cells) > 1 and cells[0]:
+            rest = [
+                f"{h} {c}" if h and k > 1 else c
+                for k, (h, c) in enumerate(zip(header, cells, strict=True))
+                if c and k > 0
+            ]
+            parts = [f"{cells[0]}: {rest[0]}", *rest[1:]] if rest else [cells[0]]
         else:
             parts = [c for c in cells if c]
         line = ", ".join(parts)

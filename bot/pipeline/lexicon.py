@@ -4,8 +4,11 @@ Built-in entries live in `lexicon_de.txt` next to this module; the operator adds
 entries in `<data_dir>/lexicon.txt`. Both use one entry per line, `word = spoken form`, with
 `#` starting a comment. Matching is case-sensitive and whole-word: an entry never matches
 inside a longer word ("SpaceX" does not touch "SpaceXplorer"), but does match as part of a
-hyphenated compound ("SpaceX-Rakete"). The lexicon is applied before `normalize`, so spoken
-forms should be plain words; longer entries win over shorter ones that start at the same place.
+hyphenated compound ("SpaceX-Rakete"), and with a genitive or plural "s" ("Musks" → "Masks",
+"Musk's" too), so that one word keeps one pronunciation through an article. An entry whose
+word is in double quotes (`"Mars" = …`) matches only exactly as written. The lexicon is applied
+before `normalize`, so spoken forms should be plain words; longer entries win over shorter
+ones that start at the same place.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from pathlib import Path
 from typing import Final
 
 logger = logging.getLogger(__name__)
+
+# A genitive or plural "s" after an entry ("Musks", "Musk's"): the spoken form gets an "s".
+_INFLECTION: Final = "(?:['’]?s)?"
 
 BUILTIN_PATH: Final = Path(__file__).with_name("lexicon_de.txt")
 OPERATOR_FILE: Final = "lexicon.txt"
@@ -45,9 +51,17 @@ class Lexicon:
     def __init__(self, entries: Mapping[str, str] | None = None) -> None:
         self._entries: dict[str, str] = dict(entries or {})
         self._pattern: re.Pattern[str] | None = None
-        if self._entries:
-            words = sorted(self._entries, key=lambda w: (-len(w), w))
-            alternation = "|".join(re.escape(w) for w in words)
+        # Unquoted words also match with an "s" after them; quoted ones only as written.
+        self._spoken: dict[str, str] = {}
+        pieces = []
+        for written, spoken in self._entries.items():
+            exact = len(written) > 2 and written[0] == written[-1] == '"'
+            word = written[1:-1] if exact else written
+            self._spoken[word] = spoken
+            pieces.append((word, re.escape(word) + ("" if exact else _INFLECTION)))
+        if pieces:
+            pieces.sort(key=lambda p: (-len(p[0]), p[0]))
+            alternation = "|".join(piece for _, piece in pieces)
             self._pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
 
     @property
@@ -70,8 +84,14 @@ class Lexicon:
         """Replace every whole-word occurrence of an entry by its spoken form."""
         if self._pattern is None:
             return text
-        entries = self._entries
-        return self._pattern.sub(lambda m: entries[m.group(0)], text)
+        return self._pattern.sub(self._say, text)
+
+    def _say(self, match: re.Match[str]) -> str:
+        word = match.group(0)
+        spoken = self._spoken.get(word)
+        if spoken is not None:
+            return spoken
+        return self._spoken[word[:-1].rstrip("'’")] + "s"
 
     @classmethod
     def from_file(cls, path: Path) -> Lexicon:

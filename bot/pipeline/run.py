@@ -154,9 +154,11 @@ class Pipeline:
             self._engines[name] = build_engine(name, self.settings)
         return self._engines[name]
 
-    def estimate_seconds(self, article: Article, tempo: float = 1.0) -> float:
-        """Listening time of the article at the given tempo."""
-        return estimate_seconds(article.words, tempo)
+    def estimate_seconds(
+        self, article: Article, tempo: float = 1.0, engine: str | None = None
+    ) -> float:
+        """Listening time of the article at the given tempo with the engine (default: ours)."""
+        return estimate_seconds(article.words, tempo, engine or self.settings.tts_engine)
 
     def speakable(self, text: str, language: str) -> str:
         """Text as it is sent to the engine: normalised, lexicon applied."""
@@ -186,7 +188,13 @@ class Pipeline:
                 language=article.language,
             )
         if script is None:
-            script = build_script(article, intro=options.intro, truncated=truncated)
+            script = build_script(
+                article,
+                intro=options.intro,
+                truncated=truncated,
+                engine=engine.name,
+                tempo=options.tempo,
+            )
         spoken = Script(
             tuple(
                 dataclasses.replace(seg, text=self.speakable(seg.text, script.language))

@@ -15,8 +15,14 @@ PARAGRAPH_PAUSE_MS: Final = 700
 BEFORE_HEADING_PAUSE_MS: Final = 1200
 AFTER_HEADING_PAUSE_MS: Final = 600
 AFTER_INTRO_PAUSE_MS: Final = 1000
-# German newsreaders speak about 150 words a minute; gTTS and espeak land near it.
+# German newsreaders speak about 150 words a minute: the estimate for engines not measured.
 WORDS_PER_MINUTE: Final = 150
+# Written words a minute at tempo 1.0, paragraph pauses included, per engine, so that the host,
+# the status message and the file agree. espeak: the two sample articles (550 words) took
+# 235.6 s of speech at its 160 wpm setting plus 14 paragraph pauses of 0.7 s: 135. gTTS: a
+# file of 2:42 was announced as "etwa zwei Minuten" at 150 (an estimate of at most 2:15)
+# and one of 3:03 as three: its German voice reads about 125 written words a minute.
+WORDS_PER_MINUTE_BY_ENGINE: Final = {"espeak": 135, "gtts": 125}
 
 
 # What the host says when the page shows a paywall after the free text.
@@ -26,14 +32,23 @@ PAYWALL_NOTES: Final = {
 }
 
 
-def estimate_seconds(words: int, tempo: float = 1.0) -> float:
-    """Listening time of `words` words at the given tempo."""
-    return words / WORDS_PER_MINUTE * 60.0 / max(tempo, 0.1)
+def estimate_seconds(words: int, tempo: float = 1.0, engine: str | None = None) -> float:
+    """Listening time of `words` words at the given tempo, with the engine's measured pace."""
+    wpm = WORDS_PER_MINUTE_BY_ENGINE.get(engine or "", WORDS_PER_MINUTE)
+    return words / wpm * 60.0 / max(tempo, 0.1)
 
 
 def listening_minutes(seconds: float) -> int:
-    """Whole minutes as a listener would round them (at least one)."""
-    return max(1, math.ceil(seconds / 60.0 - 0.25))
+    """Whole minutes, rounded to the nearest as the file's caption does (at least one)."""
+    return max(1, math.floor(seconds / 60.0 + 0.5))
+
+
+def is_pasted_without_title(article: Article) -> bool:
+    """Whether the title is only the first words of pasted text, cut off with " …"."""
+    title = article.title
+    if not title.endswith(" …") or not article.blocks:
+        return False
+    return article.blocks[0].text.startswith(title[:-2])
 
 
 def _full_minutes(article: Article) -> int | None:
@@ -44,20 +59,21 @@ def _full_minutes(article: Article) -> int | None:
 
 
 def _intro_de(article: Article, minutes: int) -> str:
+    unit = "Minute" if minutes == 1 else "Minuten"
+    if is_pasted_without_title(article):
+        return f"Willkommen im Hörclub. Du hörst deinen Text, etwa {minutes} {unit}."
     full = _full_minutes(article)
     heard = " die Kurzfassung von" if full else ""
     parts = [f"Willkommen im Hörclub. Du hörst{heard}: {article.title.rstrip('.')}."]
-    source = []
+    # "Quelle: …" is grammatical whatever the outlet's gender ("aus Lindenauer Rundschau" is not).
     if article.site:
-        source.append(f"aus {article.site}")
+        parts.append(f"Quelle: {article.site}.")
     if article.author:
-        source.append(f"von {article.author}")
+        parts.append(f"Geschrieben von {article.author}.")
     if article.date:
         d = article.date
-        source.append(f"vom {d.day}. {MONTHS[d.month - 1]} {d.year}")
-    if source:
-        parts.append("Ein Artikel " + ", ".join(source) + ".")
-    parts.append(f"Hörzeit etwa {minutes} {'Minute' if minutes == 1 else 'Minuten'}.")
+        parts.append(f"Erschienen am {d.day}. {MONTHS[d.month - 1]} {d.year}.")
+    parts.append(f"Hörzeit etwa {minutes} {unit}.")
     if full:
         parts.append(
             f"Der ganze Artikel dauert etwa {full} {'Minute' if full == 1 else 'Minuten'}."
@@ -66,6 +82,9 @@ def _intro_de(article: Article, minutes: int) -> str:
 
 
 def _intro_en(article: Article, minutes: int) -> str:
+    if is_pasted_without_title(article):
+        unit = "minute" if minutes == 1 else "minutes"
+        return f"Welcome to Hörclub. You are listening to your text, about {minutes} {unit}."
     full = _full_minutes(article)
     heard = "the short version of" if full else "to"
     parts = [f"Welcome to Hörclub. You are listening {heard}: {article.title.rstrip('.')}."]
@@ -79,6 +98,11 @@ def _intro_en(article: Article, minutes: int) -> str:
 
 def _outro(article: Article, truncated: bool) -> str | None:
     title = article.title.rstrip(".")
+    if is_pasted_without_title(article):
+        return {
+            "de": "Das war dein Text. Danke fürs Zuhören im Hörclub.",
+            "en": "That was your text. Thanks for listening to Hörclub.",
+        }.get(article.language)
     if article.language == "de" and article.summary_of_words is not None:
         return f"Das war die Kurzfassung von: {title}. Danke fürs Zuhören im Hörclub."
     if article.language == "en" and article.summary_of_words is not None:
@@ -92,10 +116,17 @@ def _outro(article: Article, truncated: bool) -> str | None:
     return None
 
 
-def build_script(article: Article, *, intro: bool = True, truncated: bool = False) -> Script:
+def build_script(
+    article: Article,
+    *,
+    intro: bool = True,
+    truncated: bool = False,
+    engine: str | None = None,
+    tempo: float = 1.0,
+) -> Script:
     """Lay out the segments: host intro (or the headline), lead, body blocks, host outro."""
     segments: list[Segment] = []
-    minutes = listening_minutes(estimate_seconds(article.words))
+    minutes = listening_minutes(estimate_seconds(article.words, tempo, engine))
     host_intro = None
     if intro and article.language == "de":
         host_intro = _intro_de(article, minutes)
@@ -103,7 +134,7 @@ def build_script(article: Article, *, intro: bool = True, truncated: bool = Fals
         host_intro = _intro_en(article, minutes)
     if host_intro:
         segments.append(Segment("host", host_intro, AFTER_INTRO_PAUSE_MS))
-    elif article.title:
+    elif article.title and not is_pasted_without_title(article):
         # The host announces the headline; the role keeps it from being packed with the lead.
         segments.append(Segment("host", article.title, AFTER_INTRO_PAUSE_MS))
     if article.lead:

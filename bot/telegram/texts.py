@@ -74,7 +74,7 @@ def format_duration(seconds: float, locale: str = DEFAULT_LOCALE) -> str:
     seconds = max(0.0, seconds)
     if seconds < 60:
         return t("duration.seconds", locale, seconds=max(1, round(seconds)))
-    minutes = math.ceil(seconds / 60) if seconds < 600 else round(seconds / 60)
+    minutes = math.floor(seconds / 60 + 0.5)  # the nearest minute: 3:03 is "3 Min."
     if minutes < 60:
         return t("duration.minutes", locale, minutes=minutes)
     return t("duration.hours", locale, hours=minutes // 60, minutes=minutes % 60)

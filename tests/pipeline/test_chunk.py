@@ -20,9 +20,11 @@ from bot.pipeline.chunk import (
     split_sentences,
 )
 from bot.pipeline.german import ABBREVIATIONS, SENTENCE_FINAL, WORD_LIKE
+from bot.pipeline.lexicon import Lexicon
 from bot.pipeline.normalize import normalize
 from bot.pipeline.run import Pipeline, RenderOptions
-from tests.support.news_article import build_article
+from tests.support.news_article import PAGES, build_article
+from tests.support.prosody import bad_splits, share_at_punctuation
 
 NEWS = (
     "Am 24. November 2026 trafen sich die Minister in Berlin. Der 3. Platz ging an die "
@@ -35,6 +37,9 @@ NEWS = (
 )
 
 # A cut after one of these leaves a bare ordinal or abbreviation at the end of a chunk.
+# gTTS requests against ceil(chars / 100): the phrase penalties (no cut after an article or
+# preposition, inside a name or a short quotation) cost about 3 % more requests than 1.10.
+REQUEST_BUDGET = 1.15
 BARE_END = re.compile(
     r"(?:^|\s)(?:\d{1,3}\.|\d{1,2}\.\d{1,2}\.|[A-Za-zÄÖÜäöü]\.|z\.B\.|u\.a\.|d\.h\.|bzw\.|ca\."
     r"|Nr\.|Dr\.|Prof\.|Mio\.|Mrd\.|Jan\.|Mo\.|ff\.|[IVX]{2,}\.)$"
@@ -268,7 +273,7 @@ def _bench_article() -> Article:
 
 
 @pytest.mark.parametrize("intro", [False, True])
-async def test_gtts_requests_are_within_ten_percent_of_the_character_bound(
+async def test_gtts_requests_are_within_fifteen_percent_of_the_character_bound(
     tmp_path: Path, intro: bool
 ) -> None:
     pipeline = Pipeline(load_settings(HOERCLUB_DATA_DIR=tmp_path / "data"))
@@ -280,13 +285,48 @@ async def test_gtts_requests_are_within_ten_percent_of_the_character_bound(
     finally:
         await pipeline.aclose()
     ideal = math.ceil(sum(len(text) for text in spoken) / 100)
-    assert len(gtts.chunks) <= 1.10 * ideal
+    assert len(gtts.chunks) <= REQUEST_BUDGET * ideal
     assert all(not BARE_END.search(c.text) for c in gtts.chunks)
+    assert bad_splits(gtts.chunks) == []
     assert " ".join(c.text for c in gtts.chunks) == " ".join(" ".join(spoken).split())
     # gTTS drops some paragraph pauses; espeak (500 characters) keeps every one.
     long_pauses = sum(s.pause_after_ms >= 600 for s in gtts.script.segments)
     assert sum(c.pause_after_ms >= 600 for c in gtts.chunks) < long_pauses
     assert sum(c.pause_after_ms >= 600 for c in espeak.chunks) == long_pauses
+
+
+def _sample_articles() -> list[str]:
+    paragraphs = []
+    for name in ("clubhouse-musk", "regional-bahn"):
+        text = (PAGES / f"{name}.expected.txt").read_text(encoding="utf-8")
+        paragraphs += [p for p in text.split("\n\n") if p.strip()]
+    return paragraphs
+
+
+def test_no_split_breaks_a_phrase_in_the_sample_articles() -> None:
+    lexicon = Lexicon.builtin()
+    spoken = [normalize(p, lexicon=lexicon) for p in _sample_articles()]
+    script = Script(tuple(Segment("reader", text, 700) for text in spoken))
+    chunks = chunk_script(script, 100, pack_segments=True)
+    assert bad_splits(chunks) == []
+    assert share_at_punctuation(chunks) >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "not_cut"),
+    [
+        ("Entwickelt vom Softwareunternehmen Alpha Exploration ist sie seit 2020 für iOS "
+         "verfügbar und ermöglicht Diskussionsrunden in virtuellen Räumen.", "in virtuellen"),
+        ("Entwickelt vom Softwareunternehmen Alpha Exploration ist sie seit 2020 für iOS "
+         "verfügbar und ermöglicht Diskussionsrunden in virtuellen Räumen.", "Alpha Exploration"),
+        ("Er sagte, dass „Putin selbst keine sozialen Netzwerke nutzt“ und „keine persönlichen "
+         "Konten hat“, und ging.", "„keine persönlichen Konten hat“"),
+        ("Sie trat im Januar bei und schürte das Interesse mit hochkarätigen Auftritten und Lob "
+         "bei vielen Menschen im ganzen Land.", "hochkarätigen Auftritten"),
+    ],
+)  # fmt: skip
+def test_a_phrase_is_not_cut(text: str, not_cut: str) -> None:
+    assert any(not_cut in chunk for chunk in chunk_text(text, 100))
 
 
 # --- properties -----------------------------------------------------------------------

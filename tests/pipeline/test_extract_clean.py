@@ -72,8 +72,10 @@ def test_regional_page_drops_inline_credit_related_link_stamp_and_consent() -> N
 def test_table_is_read_row_by_row_without_pipes() -> None:
     article = _load("bundesliga-tabelle")
     rows = [b.text for b in article.blocks if b.kind is BlockKind.LIST_ITEM]
-    assert rows[0] == "Platz: 1, Verein: Bayer Leverkusen, Punkte: 32."
-    assert len(rows) == 3
+    # The header is read once, then each row with its first cell as the label.
+    assert rows[0] == "Platz, Verein, Punkte."
+    assert rows[1] == "1: Bayer Leverkusen, Punkte 32."
+    assert len(rows) == 4
     assert "|" not in article.text
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "data" / "normalize"
+FIRST_SIGHT = FIXTURES.parent / "normalize_first_sight"
 
 _NOT_WORD = re.compile(r"[\W_]+")
 
@@ -39,4 +40,16 @@ def load_cases(directory: Path = FIXTURES) -> list[Case]:
                 continue
             written, spoken = raw.split("\t")
             cases.append(Case(path.stem, written, spoken, number))
+    return cases
+
+
+def load_first_sight(directory: Path = FIRST_SIGHT, batch: str = "*") -> list[Case]:
+    """Every first-sight line (`class<TAB>written<TAB>spoken`) of the batch(es), in file order."""
+    cases = []
+    for path in sorted(directory.glob(f"{batch}.tsv")):
+        for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not raw.strip() or raw.startswith("#"):
+                continue
+            kind, written, spoken = raw.split("\t")
+            cases.append(Case(kind, written, spoken, number))
     return cases

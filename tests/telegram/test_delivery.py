@@ -330,6 +330,6 @@ def test_the_cached_caption_keeps_the_fallback_and_truncation_notes() -> None:
         fell_back=again.fell_back,
         truncated_words=again.truncated_words,
     )
-    assert "🎧 2 Min." in caption  # from 60.4 s, as the first delivery said (60 s: "1 Min.")
+    assert "🎧 1 Min." in caption  # from 60.4 s, the nearest minute as the first delivery said
     assert "500" in caption
     assert "Offline-Stimme" in caption

@@ -31,7 +31,9 @@ def test_parameters_are_html_escaped_unless_marked() -> None:
 
 def test_durations_read_naturally() -> None:
     assert format_duration(42, "de") == "42 Sek."
-    assert format_duration(61, "de") == "2 Min."
+    assert format_duration(61, "de") == "1 Min."
+    assert format_duration(3 * 60 + 3, "de") == "3 Min."  # the nearest minute
+    assert format_duration(2 * 60 + 42, "de") == "3 Min."
     assert format_duration(12 * 60 + 10, "de") == "12 Min."
     assert format_duration(3900, "de") == "1 Std. 5 Min."
     assert format_duration(3900, "en") == "1 h 5 min"

@@ -11,7 +11,8 @@ Written forms chosen for the engines (gTTS and espeak-ng read them right):
 - spelled acronyms as capital letters separated by spaces ("U S A", "A R D"), a hyphen
   after them becomes a space ("E U Kommission"); acronyms read as words in title case
   ("Nato", "Dax") so that no engine spells them;
-- web addresses shortened to the host ("heise punkt de"), e-mail and handles with "at".
+- web addresses shortened to the host, "www" and short labels spelled ("heise punkt D E",
+  "W W W punkt wien punkt G V punkt A T"), e-mail and handles with "at".
 """
 
 from __future__ import annotations

@@ -85,6 +85,8 @@ _WEEKDAY_RANGE_RE: Final = re.compile(
     rf"({_WEEKDAY_ALT})(?<![\w.]..)\.?[ ]?(?:[–-]|bis)[ ]?({_WEEKDAY_ALT})\.?(?![\w])"
 )
 _WEEKDAY_ABBREV_RE: Final = re.compile(r"(F(?<![\w.]F)r|S(?<![\w.]S)o)\.(?=,|\s\d{1,2}\.)")
+# "am Fr.", "ab So.": after these words "Fr." is Friday, not "Frau" or "Franken".
+_WEEKDAY_AFTER_RE: Final = re.compile(r"([Aa]m|[Aa]b|bis|jeden|[Vv]om) (Fr|So)\.(?!\w)")
 _FOLLOWING_RE: Final = re.compile(r"(\d)\s?(ff?)\.(?=\s|$|[,;:)])")
 _STREET_RE: Final = re.compile(r"str\.(?<=[a-zäöüß]str\.)")
 _TITLE_FR_RE: Final = re.compile(r"F(?<![\w.]F)r\.(?=\s[A-ZÄÖÜ][a-zäöü])")
@@ -140,6 +142,10 @@ def abbreviations(text: str) -> str:
     if "." not in text:
         return text
     text = _WEEKDAY_ABBREV_RE.sub(_weekday_abbrev, text)
+    if "Fr." in text or "So." in text:
+        text = _WEEKDAY_AFTER_RE.sub(
+            lambda m: f"{m.group(1)} {'Freitag' if m.group(2) == 'Fr' else 'Sonntag'}", text
+        )
     text = _TITLE_FR_RE.sub("Frau", text)
     text = _BEFORE_NUMBER_RE.sub(_before_number, text)
     if "str." in text:

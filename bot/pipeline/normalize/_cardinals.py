@@ -14,6 +14,7 @@ from bot.pipeline.german import (
 from bot.pipeline.normalize import _numbers as num
 from bot.pipeline.normalize._grammar import (
     bare,
+    measure_follows,
     next_word,
     noun_after,
     one_before,
@@ -186,7 +187,8 @@ def _cardinal(match: re.Match[str]) -> str:
             and not noun.isupper()
             and noun not in SENTENCE_STARTERS
         ):
-            return one_before(noun, previous_words(text, match.start()))
+            measure = measure_follows(text, end)
+            return one_before(noun, previous_words(text, match.start()), measure=measure)
         if noun in {"bis", "oder", "und"}:
             after = noun_after(text, end)
             if after:
@@ -194,10 +196,25 @@ def _cardinal(match: re.Match[str]) -> str:
     return prefix + num.cardinal(value)
 
 
+# "1,2,3": a list, not a decimal (a German number has one decimal comma); "1,234,567" with
+# groups of three is an English thousands separator.
+_COMMA_LIST_RE: Final = re.compile(r"\d(?<![\w.,]\d)\d{0,2}(?:,\d{1,3}){2,}(?![\w]|[.,]\d)")
+
+
+def _comma_list(match: re.Match[str]) -> str:
+    parts = match.group(0).split(",")
+    if all(len(part) == 3 for part in parts[1:]):
+        return num.cardinal(int("".join(parts)))
+    return ", ".join(num.cardinal(int(part)) for part in parts)
+
+
 def identifiers(text: str) -> str:
-    """Digit runs too long for a quantity read digit by digit; "10 000" joined to "10000"."""
+    """Digit runs too long for a quantity read digit by digit; "10 000" joined to "10000";
+    "1,2,3" as a list."""
     # Python also refuses int() of more than 4,300 digits.
     text = _LONG_DIGITS_RE.sub(lambda m: f" {num.digits(m.group(0))} ", text)
+    if "," in text:
+        text = _COMMA_LIST_RE.sub(_comma_list, text)
     return _SPACE_GROUP_RE.sub(_space_groups, text)
 
 

@@ -11,6 +11,7 @@ from bot.pipeline.german import (
 )
 from bot.pipeline.normalize import _numbers as num
 from bot.pipeline.normalize._grammar import (
+    date_article,
     ending_after,
     next_word,
     previous_words,
@@ -36,7 +37,11 @@ _DATE_CUES: Final = frozenset({"am", "vom", "zum", "bis", "ab", "seit"})
 
 def _date_words(day: int, month: int, year_text: str | None, text: str, start: int) -> str:
     prev = previous_words(text, start)
-    words = f"{num.ordinal(day, ending_after(prev, 'm', month=True))} {MONTHS[month - 1]}"
+    article = date_article(prev)
+    if article:
+        prev = [*prev, article.strip()]
+    ending = ending_after(prev, "m", month=True)
+    words = f"{article}{num.ordinal(day, ending)} {MONTHS[month - 1]}"
     if year_text:
         value = int(year_text)
         if len(year_text) == 2:
@@ -84,6 +89,12 @@ def _date_no_dot(match: re.Match[str]) -> str:
 _TIME_UHR_RE: Final = re.compile(
     r"(\d(?<![\w.,:]\d)\d?)[:.]([0-5]\d)(?::([0-5]\d))?[ ]?(?:Uhr|h)\b"
 )
+# "von 9.30 bis 20 Uhr", "9.30–18 Uhr", "zwischen 6.15 und 9 Uhr": a dotted time in a range
+# that ends in "Uhr" is a time too.
+_CLOCK_RANGE_RE: Final = re.compile(
+    r"(\d(?<![\w.,:]\d)\d?)[:.]([0-5]\d)(?:[ ]?Uhr)?([ ]?[–—-][ ]?|[ ](?:bis|und)[ ])"
+    r"(\d(?<![\w.,:]\d)\d?)(?:[:.]([0-5]\d))?[ ]?Uhr\b"
+)
 _TIME_CUE_RE: Final = re.compile(r"(\d(?<![\w.,:]\d)\d?):([0-5]\d)(?![\d:])")
 _TIME_CUES: Final = frozenset(
     {"um", "ab", "gegen", "bis", "von", "seit", "zwischen", "und", "Beginn:", "Anpfiff:",
@@ -111,6 +122,15 @@ def _time_uhr(match: re.Match[str]) -> str:
         seconds = int(match.group(3))
         words += " und " + ("eine Sekunde" if seconds == 1 else f"{num.cardinal(seconds)} Sekunden")
     return words
+
+
+def _clock_range(match: re.Match[str]) -> str:
+    first_hours, first_minutes, joint, hours, minutes = match.groups()
+    if int(first_hours) > 24 or int(hours) > 24:
+        return match.group(0)
+    joint = " bis " if joint.strip() in "–—-" else joint
+    first = _clock(int(first_hours), int(first_minutes))
+    return first + joint + _clock(int(hours), int(minutes or 0))
 
 
 def _time_cue(match: re.Match[str]) -> str:
@@ -165,9 +185,17 @@ def dates(text: str) -> str:
     return text
 
 
+def clock_times(text: str) -> str:
+    """Times before "Uhr" and ranges ending in "Uhr", before the date pass reads "9.05" as a
+    date ("ab 9.05 Uhr")."""
+    if "Uhr" not in text and "h" not in text:
+        return text
+    text = _CLOCK_RANGE_RE.sub(_clock_range, text)
+    return _TIME_UHR_RE.sub(_time_uhr, text)
+
+
 def times(text: str) -> str:
-    """Clock times, durations and scores."""
-    text = _TIME_UHR_RE.sub(_time_uhr, text)
+    """Clock times without "Uhr" after a cue, durations and scores."""
     if ":" in text:
         text = _TIME_CUE_RE.sub(_time_cue, text)
         text = _DURATION_RE.sub(_duration, text)

@@ -95,6 +95,8 @@ def noun_gender(noun: str) -> Gender:
     found = GENDERS.get(word)
     if found:
         return found
+    if word.endswith("en") and GENDERS.get(word[:-1]) == "m":
+        return "m"  # a weak noun or adjective noun: "1 Tatverdächtigen"
     for k in range(1, len(word) - 2):
         found = GENDERS.get(word[k:])
         if found:
@@ -143,7 +145,17 @@ _ACCUSATIVE_VERBS: Final = word_set(
     "gewinnt gewann gewonnen verliert verlor verloren erzielt erzielte erzielten holt holte "
     "investiert investierte spendet spendete kauft kaufte verkauft verkaufte plant plante "
     "fordert forderte bietet bot umfasst umfasste meldet meldete schoss schießt verzeichnet "
-    "verzeichnete registriert registrierte nennt nannte zählt zählte"
+    "verzeichnete registriert registrierte nennt nannte zählt zählte entließ entlässt "
+    "entlassen verhängt verhängte verhängen nahm nimmt brachte bringt erreichte erreicht "
+    "traf trifft tötete verletzte fand findet baute eröffnete eröffnet schuf schafft "
+    "dauert dauerte dauerten wartete warteten überlebte überlebten stellte stellt "
+    "wählte wählten schickte schickt"
+)
+# Adjectives of measure take the measure in the accusative: "einen Kilometer lang",
+# "einen Monat später", "einen Meter vom Ufer entfernt".
+_MEASURE_ADJECTIVES: Final = word_set(
+    "lang breit hoch tief weit dick schwer alt entfernt groß länger kürzer höher tiefer "
+    "weiter breiter älter jünger früher später zuvor danach vorher zurück lang"
 )
 # Words between the determiner/verb and the number that do not change the case.
 _SKIPPABLE: Final = word_set(
@@ -280,15 +292,27 @@ def _strong(gender: Gender | None) -> str:
     return {"m": "er", "f": "e", "n": "es"}.get(gender or "m", "er")
 
 
+# Words after which "an" takes the accusative ("der Brief an …", "erinnerte an …");
+# elsewhere it is read as dative ("Kritik an …", "an der Spitze").
+_AN_ACCUSATIVE: Final = word_set(
+    "brief briefe schreiben appell aufruf botschaft gruß grüße frage fragen nachricht "
+    "forderung forderungen bitte erinnerung gedenken erinnert erinnerte erinnern denkt "
+    "dachte appelliert appellierte schrieb schreibt wandte wendet richtete richtet glaubt"
+)
+
+
 def case_before(prev: list[str]) -> Case:
     """The case a number phrase takes from the preposition or verb before it."""
     coordinated = 0  # after "und"/"oder", look past the first conjunct ("hat 2 Kinder und 1 …")
-    for token in reversed(prev):
+    for index in range(len(prev) - 1, -1, -1):
+        token = prev[index]
         word = _clean(token)
         if token[-1:] in ',;:("„“»«' and word not in _SKIPPABLE:
             return "nom"
         if word in _SKIPPABLE:
             continue
+        if word == "an" and index and _clean(prev[index - 1]) in _AN_ACCUSATIVE:
+            return "acc"
         if word in PREPOSITIONS_DAT:
             return "dat"
         if word in PREPOSITIONS_ACC or word in _ACCUSATIVE_VERBS:
@@ -316,8 +340,47 @@ _ONE: Final[dict[tuple[Gender, Case], str]] = {
 }
 
 
-def one_before(noun: str, prev: list[str]) -> str:
-    """ "1" as an article before a noun: "ein", "eine", "einen", "einem" or "einer"."""
+def measure_follows(text: str, end: int, *, noun_next: bool = True) -> bool:
+    """Whether an adjective of measure follows the noun within its phrase ("1 km lang",
+    "1 km vom Bahnhof entfernt"); `end` is before the noun, or after it without `noun_next`."""
+    skip = 1 if noun_next else 0
+    for token in text[end : end + 50].split()[skip : skip + 4]:
+        if bare(token) in _MEASURE_ADJECTIVES:
+            return True
+        if token[-1:] in ",;:!?.)" or bare(token) in {"und", "oder", "als", "wie"}:
+            return False
+    return False
+
+
+# Lowercase words before a number that are not verbs.
+_NOT_VERBS: Final = word_set(
+    "und oder aber sowie als wie nur rund etwa knapp fast noch schon bereits mehr weniger "
+    "der die das ein eine jeder jede jedes dieser diese dieses pro je fehlt fehlte bleibt "
+    "blieb reicht reichte vergeht verging genügt genügte folgt folgte"
+)
+# Nouns of time: "1 Tag" right after a verb is an accusative of time ("lag einen Tag …").
+_TIME_NOUNS: Final = word_set("tag monat jahr woche stunde minute sekunde nacht abend morgen")
+
+
+def one_before(noun: str, prev: list[str], *, measure: bool = False) -> str:
+    """ "1" as an article before a noun: "ein", "eine", "einen", "einem" or "einer";
+    with `measure`, a nominative reading becomes the accusative of measure."""
     if noun.lower().strip(_STRIP) == "uhr":
         return "ein"
-    return _ONE[(noun_gender(noun), case_before(prev))]
+    case = case_before(prev)
+    if case == "nom" and not measure and prev and _clean(noun) in _TIME_NOUNS:
+        last = prev[-1]
+        measure = last.isalpha() and last.islower() and _clean(last) not in _NOT_VERBS
+    if measure and case == "nom":
+        case = "acc"
+    return _ONE[(noun_gender(noun), case)]
+
+
+# Prepositions before which a date needs its article said: "seit 01.01.2002" is read
+# "seit dem ersten Januar"; "ab 1. Juli" and "bis 3. Mai" are read without one.
+_DATE_ARTICLE_PREPOSITIONS: Final = word_set("seit vor nach")
+
+
+def date_article(prev: list[str]) -> str:
+    """ "dem " when the preposition before a date implies the article, else ""."""
+    return "dem " if prev and _clean(prev[-1]) in _DATE_ARTICLE_PREPOSITIONS else ""

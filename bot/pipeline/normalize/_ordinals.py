@@ -16,6 +16,7 @@ from bot.pipeline.normalize._grammar import (
     Gender,
     bare,
     case_before,
+    date_article,
     ending_after,
     looks_plural,
     next_word,
@@ -41,11 +42,13 @@ def _ordinal(match: re.Match[str]) -> str:
     month = noun in MONTH_SET
     if month:
         gender = "m"
-    ending = ending_after(
-        previous_words(text, match.start()), gender, plural=looks_plural(noun), month=month
-    )
+    prev = previous_words(text, match.start())
+    article = date_article(prev) if month else ""
+    if article:
+        prev = [*prev, article.strip()]
+    ending = ending_after(prev, gender, plural=looks_plural(noun), month=month)
     value = num.parse_int(match.group(1))
-    return num.ordinal(value, ending)
+    return article + num.ordinal(value, ending)
 
 
 _MONARCHS: Final = word_set(
@@ -63,6 +66,12 @@ _FEMININE_NAMES: Final = word_set(
     "Elisabeth Elizabeth Katharina Maria Margrethe Victoria Viktoria Beatrix Juliana "
     "Wilhelmina Isabella Johanna Christina Anna Mary Anne Sophie Margarete Margarethe "
     "Kleopatra Nofretete Theodora"
+)
+# Titles before a regnal name; the case of "Leo XIV." comes from the words before them.
+_TITLES: Final = word_set(
+    "Papst König Königin Kaiser Kaiserin Zar Zarin Queen King Prinz Prinzessin Herzog "
+    "Herzogin Fürst Fürstin Graf Gräfin Kurfürst Erzherzog Markgraf Landgraf Sultan Pharao "
+    "Kardinal Großherzog"
 )
 # Nouns after which a Roman numeral is a plain number: "Teil II" → "Teil zwei".
 _COUNT_NOUNS: Final = word_set(
@@ -120,6 +129,8 @@ def _roman_after_name(match: re.Match[str]) -> str:
     feminine = base in _FEMININE_NAMES or any(
         w in context[-2:] for w in ("Königin", "Queen", "Kaiserin", "Zarin")
     )
+    while context and context[-1] in _TITLES:
+        context = context[:-1]  # "mit Papst Leo XIV.": the case comes from "mit"
     words = _regnal(name, value, feminine, context)
     rest = text[match.end() :].lstrip(" ")
     ends = not rest or rest[0] == "\n" or next_word(text, match.end()) in SENTENCE_STARTERS
@@ -155,6 +166,12 @@ def roman_numerals(text: str) -> str:
     return _ROMAN_ORDINAL_RE.sub(_roman_ordinal, text)
 
 
+# A line that is only "3." is a list marker or an ordinal without context: "drittens".
+_LONE_ORDINAL_RE: Final = re.compile(r"(?m)^[ ]*(\d{1,3})\.[ ]*$")
+
+
 def ordinals(text: str) -> str:
-    """ "am 24. November" → "am vierundzwanzigsten November"."""
+    """ "am 24. November" → "am vierundzwanzigsten November"; a lone "3." → "drittens"."""
+    if len(text) < 6 or "\n" in text:
+        text = _LONE_ORDINAL_RE.sub(lambda m: num.ordinal(int(m.group(1)), "ens"), text)
     return _ORDINAL_RE.sub(_ordinal, text)

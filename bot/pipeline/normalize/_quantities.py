@@ -12,6 +12,7 @@ from bot.pipeline.normalize import _numbers as num
 from bot.pipeline.normalize._grammar import (
     bare,
     case_before,
+    measure_follows,
     next_word,
     noun_gender,
     one_before,
@@ -67,6 +68,34 @@ def _money_words(amount: str, scale: str | None, currency: str, *, text: str, st
     return words
 
 
+# English-style money: "€1 million", "$3.5 billion" (a decimal point, the currency first).
+_ENGLISH_SCALES: Final = {
+    "k": ("Tausend", "Tausend"),
+    "m": ("Million", "Millionen"),
+    "mn": ("Million", "Millionen"),
+    "million": ("Million", "Millionen"),
+    "bn": ("Milliarde", "Milliarden"),
+    "billion": ("Milliarde", "Milliarden"),
+    "trillion": ("Billion", "Billionen"),
+}
+_ENGLISH_MONEY_RE: Final = re.compile(
+    r"(?<![\w$€£])(US\$|\$|€|£)(\d{1,3}(?:\.\d+)?)[ ]?(trillion|billion|million|bn|mn|m|k)\b"
+)
+
+
+def _english_money(match: re.Match[str]) -> str:
+    currency, amount, scale = match.groups()
+    integer, _, fraction_part = amount.partition(".")
+    singular, plural = _ENGLISH_SCALES[scale]
+    if fraction_part:
+        return f"{num.decimal(integer, fraction_part)} {plural} {CURRENCIES[currency][0]}"
+    value = int(integer)
+    if value == 1:
+        head = "eine" if singular != "Tausend" else "ein"
+        return f"{head} {singular} {CURRENCIES[currency][0]}"
+    return f"{num.cardinal(value)} {plural} {CURRENCIES[currency][0]}"
+
+
 def _money_after(match: re.Match[str]) -> str:
     amount, scale, currency = match.groups()
     return _money_words(amount, scale, currency, text=match.string, start=match.start())
@@ -99,6 +128,18 @@ _PER_UNIT_RE: Final = re.compile(
 )
 
 
+# A unit after a scale word ("120 Mio. kWh", the scale already read): always the plural.
+_SCALED_UNIT_RE: Final = re.compile(
+    r"(Tausend|Millionen|Million|Milliarden|Milliarde|Billionen|Billion) ("
+    + "|".join(
+        re.escape(u)
+        for u in _UNIT_KEYS
+        if u not in {"%", "‰"} and not (u[:1].isupper() and u[1:].islower())  # not words
+    )
+    + r")(?![\wäöüÄÖÜß²³/])"
+)
+
+
 def _percent_adj(match: re.Match[str]) -> str:
     if not match.group(2) and "prozentig" not in match.group(0):
         return match.group(0)
@@ -112,9 +153,21 @@ def _unit(match: re.Match[str]) -> str:
     written, unit = match.group(1), match.group(2)
     singular, plural = UNITS[unit]
     words, is_one = num.read(written)
+    prev = previous_words(match.string, match.start())
     if is_one:
-        return f"{one_before(singular, previous_words(match.string, match.start()))} {singular}"
+        measure = measure_follows(match.string, match.end(), noun_next=False)
+        return f"{one_before(singular, prev, measure=measure)} {singular}"
+    if plural.endswith("er") and " " not in plural and _dative_plural(prev):
+        plural += "n"  # "ein Stau von fünfzehn Kilometern"
     return f"{words} {plural}"
+
+
+def _dative_plural(prev: list[str]) -> bool:
+    """Whether a plural measure after these words is dative ("von 15 km", not "bis zu 15 km")."""
+    words = [bare(w).lower() for w in prev[-2:]]
+    if words[-1:] == ["zu"] and words[:1] == ["bis"]:
+        return False  # "bis zu" before a number is an adverb
+    return case_before(prev) == "dat"
 
 
 # Fractions.
@@ -164,7 +217,7 @@ def _fraction(match: re.Match[str]) -> str:
     numerator, denominator = int(match.group(1)), int(match.group(2))
     if (numerator, denominator) == (9, 11):
         return "Nine-Eleven"
-    if not (0 < numerator < denominator) or (denominator > 10 and denominator not in {100, 1000}):
+    if not (0 < numerator < denominator) or (denominator > 20 and denominator not in {100, 1000}):
         return f"{num.cardinal(numerator)} {num.cardinal(denominator)}"
     if (numerator, denominator) == (1, 2):
         return _half(match.string, match.start(), match.end())
@@ -183,12 +236,15 @@ def vulgar_fractions(text: str) -> str:
 
 def amounts(text: str) -> str:
     """Money, percent, units and fractions."""
+    if "€" in text or "$" in text or "£" in text:
+        text = _ENGLISH_MONEY_RE.sub(_english_money, text)
     text = _MONEY_BEFORE_RE.sub(_money_before, text)
     text = _MONEY_AFTER_RE.sub(_money_after, text)
     if "%" in text or "prozentig" in text:
         text = _PERCENT_POINT_RE.sub("Prozentpunkt", text)
         text = _PERCENT_ADJ_RE.sub(_percent_adj, text)
     text = _UNIT_RE.sub(_unit, text)
+    text = _SCALED_UNIT_RE.sub(lambda m: f"{m.group(1)} {UNITS[m.group(2)][1]}", text)
     text = _PER_UNIT_RE.sub(lambda m: f"{m.group(1)} {UNITS[m.group(2)][0]}", text)
     if "/" in text:
         text = _MIXED_RE.sub(_mixed, text)

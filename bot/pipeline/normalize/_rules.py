@@ -22,9 +22,10 @@ from __future__ import annotations
 from bot.pipeline.normalize._abbreviations import abbreviations
 from bot.pipeline.normalize._acronyms import acronyms, symbols
 from bot.pipeline.normalize._cardinals import cardinals, identifiers, ranges_and_signs
-from bot.pipeline.normalize._dates import dates, times
+from bot.pipeline.normalize._dates import clock_times, dates, times
 from bot.pipeline.normalize._gender import expand_gender_forms as gender_forms
 from bot.pipeline.normalize._ordinals import ordinals, roman_numerals
+from bot.pipeline.normalize._phones import telephone_numbers
 from bot.pipeline.normalize._quantities import amounts, vulgar_fractions
 from bot.pipeline.normalize._tidy import finish, tidy
 from bot.pipeline.normalize._web import electronic
@@ -46,8 +47,10 @@ def numbers(text: str) -> str:
     """Every number in its spoken form, most specific patterns first."""
     if not any(c.isdigit() for c in text) and not any(c in text for c in "½⅓⅔¼¾"):
         return text
+    text = telephone_numbers(text)
     text = identifiers(text)
     text = vulgar_fractions(text)
+    text = clock_times(text)
     text = dates(text)
     text = ranges_and_signs(text)
     text = times(text)

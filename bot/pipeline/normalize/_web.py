@@ -25,12 +25,12 @@ _TRAILING_PUNCT: Final = ".,;:!?)]}\"'“”»«"
 
 def _say_host(host: str) -> str:
     labels = [label for label in host.split(".") if label]
-    if labels and labels[0].lower() == "www":
-        labels = labels[1:]
     spoken = []
     for label in labels:
         upper = label.upper()
-        if upper in SPELLED_ACRONYMS and label.isalpha():
+        # "www" is always said, and short labels are spelled ("punkt D E", "gv punkt A T"):
+        # read as words, "de" and "at" sound like German words, not like the domain.
+        if label.isalpha() and (upper in SPELLED_ACRONYMS or len(label) <= 2 or upper == "WWW"):
             spoken.append(" ".join(upper))
         else:
             spoken.append(label.lower() if label.isupper() else label)
