@@ -273,7 +273,8 @@ class JobRunner:
         if variant == "summary":
             await status.update(t("status.summarizing", req.language))
             short = await self._until_cancelled(
-                ctx, self.pipeline.summarize(article, req.options.summary_by)
+                ctx,
+                self.pipeline.summarize(article, req.options.summary_by, intro=req.options.intro),
             )
             full_seconds = self.pipeline.estimate_seconds(article, req.options.tempo)
             notes = dataclasses.replace(
