@@ -417,3 +417,31 @@ async def test_forged_stale_and_foreign_buttons_change_nothing_and_get_a_toast(
     assert len(fake.sent(USER)) == sent_before  # no status, no audio
     assert await bot.jobs.list_user(USER) == []
     assert await bot.jobs.list_user(USER + 1) == []
+
+
+async def test_a_failed_conversation_offers_the_short_version(
+    fake: FakeTelegram,
+    start_bot: StartBot,
+    article_url: ArticleUrl,
+    openai: FakeOpenAI,
+) -> None:
+    openai.mode = "garbage"
+    await start_bot(
+        HOERCLUB_LLM_BASE_URL=openai.base_url,
+        HOERCLUB_LLM_MODEL="fake-model",
+        HOERCLUB_SUMMARY_SECONDS=SUMMARY_SECONDS,
+    )
+    url = article_url("kein-gespraech", "Kein Gespräch heute", 400, image=False)
+    fake.send_text(USER, f"/gespraech {url}")
+    failed = await fake.wait_for_sent(
+        USER, lambda m: m.kind == "text" and (m.text or "").startswith("🤖"), timeout=30
+    )
+    assert failed.text is not None
+    assert "keine brauchbare Antwort" in failed.text
+    assert _labels(failed) == ["🎧 Kurzfassung"]
+    pressed = fake.press_button(USER, failed.message_id, failed.button("Kurzfassung"))
+    assert (await _answer(fake, pressed)).get("text") == ACCEPTED_SUMMARY
+    audio = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    assert audio.caption is not None
+    assert "✂️ Kurzfassung" in audio.caption
+    assert "Sprachmodell" not in audio.caption  # asked for "automatic": not told
