@@ -32,6 +32,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.errors import HoerclubError
 
 JobKind = Literal["url", "text"]
+# What a job makes of its article: the whole of it, its short version, or the Raumgespräch.
+Variant = Literal["full", "summary", "talk"]
+VARIANTS: Final[tuple[Variant, ...]] = ("full", "summary", "talk")
+# How a user wants short versions made: the model where configured, always the model (and be
+# told when it failed), or always the offline extractive summary.
+SummaryBy = Literal["auto", "llm", "extractive"]
+SUMMARY_BY: Final[tuple[SummaryBy, ...]] = ("auto", "llm", "extractive")
 AudioFormat = Literal["audio", "voice"]  # "audio" = sendAudio MP3, "voice" = sendVoice OGG/Opus
 JobState = Literal[
     "queued", "running", "rendered", "delivering", "delivered", "failed", "cancelled"
@@ -51,13 +58,17 @@ DELIVERY_INTERRUPTED_KEY: Final = "error.delivery_interrupted"
 
 @dataclass(frozen=True)
 class RenderPrefs:
-    """How a user wants articles read: engine, tempo, file kind, host intro, optional truncation."""
+    """How a user wants articles read (engine, tempo, file kind, host intro, summaries) and,
+    for one job, what to make (whole article, short version, conversation; truncation)."""
 
     engine: str | None = None  # None: the configured default engine
     tempo: float = 1.0
     format: AudioFormat = "audio"
     intro: bool = True
     truncate_words: int | None = None  # read only the first N words ("offer the first part")
+    summary_first: bool = False  # a plain link makes the short version (user setting)
+    summary_by: SummaryBy = "auto"  # user setting
+    variant: Variant = "full"  # job option: what this job makes
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (stored in ``jobs.options``)."""
@@ -67,6 +78,9 @@ class RenderPrefs:
             "format": self.format,
             "intro": self.intro,
             "truncate_words": self.truncate_words,
+            "summary_first": self.summary_first,
+            "summary_by": self.summary_by,
+            "variant": self.variant,
         }
 
     @classmethod
@@ -75,12 +89,17 @@ class RenderPrefs:
         default = cls()
         fmt = data.get("format", default.format)
         truncate = data.get("truncate_words")
+        summary_by = data.get("summary_by")
+        variant = data.get("variant")
         return cls(
             engine=data.get("engine") or None,
             tempo=float(data.get("tempo", default.tempo)),
             format="voice" if fmt == "voice" else "audio",
             intro=bool(data.get("intro", default.intro)),
             truncate_words=int(truncate) if truncate is not None else None,
+            summary_first=bool(data.get("summary_first", default.summary_first)),
+            summary_by=next((s for s in SUMMARY_BY if s == summary_by), default.summary_by),
+            variant=next((v for v in VARIANTS if v == variant), default.variant),
         )
 
 
@@ -135,6 +154,7 @@ class Job:
     title: str | None = None
     error_key: str | None = None
     created_at: dt.datetime | None = None
+    delivery: Mapping[str, Any] | None = None  # what mark_delivered stored (message ids …)
 
 
 @dataclass(frozen=True)
@@ -159,13 +179,16 @@ class FailedJob:
 
 @dataclass(frozen=True)
 class AudioKey:
-    """What identifies one uploaded audio: article, engine, voice, tempo and format."""
+    """What identifies one uploaded audio: article, variant, engine, voice, tempo and format."""
 
     article_key: str  # see article_key(): normalised URL or "text:<sha256>"
     engine: str
     voice: str
     tempo: float
     format: AudioFormat
+    # "full", "talk", or "summary-<method>": a model's summary and the extractive one of the
+    # same article are different audio.
+    variant: str = "full"
 
 
 @dataclass(frozen=True)
@@ -327,4 +350,6 @@ def dedupe_key(kind: JobKind, source: str, prefs: RenderPrefs) -> str:
             "intro" if prefs.intro else "nointro",
             str(prefs.truncate_words) if prefs.truncate_words is not None else "-",
         )
+        # Appended only for short versions and conversations, so a full job's key is unchanged.
+        + ((prefs.variant, prefs.summary_by) if prefs.variant != "full" else ())
     )

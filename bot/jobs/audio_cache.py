@@ -11,8 +11,21 @@ from bot.storage.db import Database
 from bot.storage.repositories import AudioCacheRepository
 
 
+def stored_article_key(key: AudioKey) -> str:
+    """The article column of a key: a short version or a conversation is its own article.
+
+    A full audio keeps the bare article key, so rows stored before variants existed still
+    answer; the others get the variant after a '#' (normalised URLs lose their fragment and
+    text keys are hex, so a '#' there only ever marks such a suffix).
+    """
+    if key.variant == "full":
+        return key.article_key
+    return f"{key.article_key}#{key.variant}"
+
+
 class AudioCache:
-    """Previous uploads by what identifies the audio: article, engine, voice, tempo, format."""
+    """Previous uploads by what identifies the audio: article, variant, engine, voice, tempo,
+    format."""
 
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self.db = db
@@ -22,7 +35,7 @@ class AudioCache:
         """A previous upload of exactly this audio, if any."""
         async with self.db.session() as session:
             row = await AudioCacheRepository(session).get(
-                key.article_key, key.engine, key.voice, round(key.tempo, 3), key.format
+                stored_article_key(key), key.engine, key.voice, round(key.tempo, 3), key.format
             )
             if row is None:
                 return None
@@ -47,7 +60,7 @@ class AudioCache:
         }
         async with self.db.session() as session:
             await AudioCacheRepository(session).put(
-                key.article_key,
+                stored_article_key(key),
                 key.engine,
                 key.voice,
                 round(key.tempo, 3),

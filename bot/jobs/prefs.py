@@ -1,4 +1,5 @@
-"""Each user's saved settings (engine, tempo, file kind, intro) over the operator's defaults."""
+"""Each user's saved settings (engine, tempo, file kind, intro, summaries) over the operator's
+defaults."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
-from bot.jobs.api import RenderPrefs
+from bot.jobs.api import SUMMARY_BY, RenderPrefs
 from bot.limits import TEMPO_RANGE, tempo_allowed
 from bot.storage.db import Database
 from bot.storage.repositories import UserRepository
 
-PREF_KEYS: Final = frozenset({"engine", "tempo", "format", "intro"})
+PREF_KEYS: Final = frozenset({"engine", "tempo", "format", "intro", "summary_first", "summary_by"})
 
 
 class PrefsStore:
@@ -36,7 +37,7 @@ class PrefsStore:
             return RenderPrefs.from_dict(self.defaults.to_dict() | dict(saved))
 
     async def set(self, user_id: int, **changes: Any) -> RenderPrefs:
-        """Change some settings (engine, tempo, format, intro) and return the new ones."""
+        """Change some settings (engine, tempo, format, intro, summaries); return the new ones."""
         unknown = set(changes) - PREF_KEYS
         if unknown:
             raise ValueError(f"unknown settings: {sorted(unknown)}")
@@ -52,6 +53,10 @@ class PrefsStore:
             raise ValueError("format must be 'audio' or 'voice'")
         if "intro" in changes:
             changes["intro"] = bool(changes["intro"])
+        if "summary_first" in changes:
+            changes["summary_first"] = bool(changes["summary_first"])
+        if "summary_by" in changes and changes["summary_by"] not in SUMMARY_BY:
+            raise ValueError(f"summary_by must be one of {SUMMARY_BY}")
         now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
         async with self.db.session() as session:
             merged = await UserRepository(session).update_settings(user_id, changes, now=now)

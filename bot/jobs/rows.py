@@ -37,4 +37,5 @@ def job_from_row(row: JobRow) -> Job:
         title=row.title,
         error_key=row.error_key,
         created_at=row.created_at,
+        delivery=dict(row.summary) if row.summary is not None else None,
     )

@@ -203,6 +203,21 @@ class JobService:
             row = await JobRepository(session).get(job_id)
             return job_from_row(row) if row is not None else None
 
+    async def behind_button(self, job_id: int, *, chat_id: int, message_id: int) -> Job | None:
+        """The job a button names, if the button's message really belongs to it.
+
+        A button is genuine when its message is one of the audio messages the job delivered or
+        the job's status message (where a failure offers alternatives), in the job's chat.
+        A forged, stale or foreign job id gives None.
+        """
+        job = await self.get_job(job_id)
+        if job is None or job.request.chat_id != chat_id:
+            return None
+        delivered = (job.delivery or {}).get("message_ids") or ()
+        if message_id in delivered or message_id == job.request.status_message_id:
+            return job
+        return None
+
     async def list_user(self, user_id: int) -> list[JobView]:
         """The user's unfinished jobs in submission order."""
         async with self.db.session() as session:

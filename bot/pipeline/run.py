@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from bot.config import Settings
@@ -45,6 +45,9 @@ from bot.tts.registry import build_engine
 logger = logging.getLogger(__name__)
 
 OFFLINE_ENGINE = "espeak"
+# However long the host talks (a long title, every byline), the summary keeps at least this
+# share of its listening time.
+MIN_SUMMARY_SHARE: Final = 0.5
 
 Stage = Literal["fetch", "extract", "synthesize", "assemble", "done"]
 
@@ -129,12 +132,27 @@ class Pipeline:
         return page.content
 
     # --- short versions and the conversation ---------------------------------------------
-    async def summarize(self, article: Article, prefer: Preference = "auto") -> SummaryResult:
-        """The article's short version (the model's where configured, else extractive)."""
+    async def summarize(
+        self, article: Article, prefer: Preference = "auto", *, intro: bool = False
+    ) -> SummaryResult:
+        """The article's short version (the model's where configured, else extractive).
+
+        With `intro` the host's intro and outro count towards HOERCLUB_SUMMARY_SECONDS, so the
+        whole audio, not only the summary in it, lasts about that long.
+        """
+        seconds = self.settings.summary_seconds
+        if intro:
+            seconds = max(seconds * MIN_SUMMARY_SHARE, seconds - self.host_seconds(article))
         client = None if prefer == "extractive" else self.llm
-        return await shorten(
-            article, seconds=self.settings.summary_seconds, client=client, prefer=prefer
-        )
+        return await shorten(article, seconds=seconds, client=client, prefer=prefer)
+
+    @staticmethod
+    def host_seconds(article: Article) -> float:
+        """How long the host speaks around the article's summary: intro, outro, pauses."""
+        frame = dataclasses.replace(article, lead=None, blocks=(), summary_of_words=article.words)
+        segments = build_script(frame, intro=True).segments
+        words = sum(len(s.text.split()) for s in segments if s.role == "host")
+        return estimate_seconds(words) + sum(s.pause_after_ms for s in segments) / 1000
 
     async def talk(self, article: Article) -> TalkScript:
         """The article as a validated host–guest conversation; needs a language model."""

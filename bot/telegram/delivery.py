@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-from telegram import Audio, Bot, Message, ReplyParameters, Voice
+from telegram import Audio, Bot, InlineKeyboardMarkup, Message, ReplyParameters, Voice
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
 
 from bot.errors import HoerclubError
 from bot.jobs.api import AudioFormat
-from bot.telegram.texts import AudioMeta, build_caption, shorten, t
+from bot.telegram.texts import AudioMeta, CaptionNotes, build_caption, shorten, t
 
 logger = logging.getLogger(__name__)
 
@@ -103,19 +103,13 @@ async def send_parcel(
     meta: AudioMeta,
     locale: str,
     thumbnail: bytes | None = None,
-    fell_back: bool = False,
-    truncated_words: int | None = None,
+    notes: CaptionNotes | None = None,
     reply_to: int | None = None,
+    buttons: InlineKeyboardMarkup | None = None,
 ) -> Sent:
-    """Send one audio message (upload or file_id) with its caption and tags."""
+    """Send one audio message (upload or file_id) with its caption, tags and buttons."""
     caption = build_caption(
-        meta,
-        parcel.duration,
-        locale,
-        part=parcel.part,
-        parts=parcel.parts,
-        fell_back=fell_back,
-        truncated_words=truncated_words,
+        meta, parcel.duration, locale, part=parcel.part, parts=parcel.parts, notes=notes
     )
     reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     media: Path | str = parcel.media
@@ -130,6 +124,7 @@ async def send_parcel(
             caption=caption,
             parse_mode=ParseMode.HTML,
             reply_parameters=reply,
+            reply_markup=buttons,
             filename=media.name if isinstance(media, Path) else None,
             write_timeout=UPLOAD_WRITE_TIMEOUT,
             read_timeout=UPLOAD_READ_TIMEOUT,
@@ -146,6 +141,7 @@ async def send_parcel(
             parse_mode=ParseMode.HTML,
             thumbnail=thumbnail if upload else None,
             reply_parameters=reply,
+            reply_markup=buttons,
             filename=media.name if isinstance(media, Path) else None,
             write_timeout=UPLOAD_WRITE_TIMEOUT,
             read_timeout=UPLOAD_READ_TIMEOUT,

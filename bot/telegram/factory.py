@@ -26,7 +26,7 @@ from bot.pipeline.run import Pipeline
 from bot.telegram.alerts import AdminAlerts
 from bot.telegram.audio_files import sweep_audio_forever
 from bot.telegram.handlers import BotHandlers
-from bot.telegram.keyboards import FIRST_PART_PREFIX, SETTINGS_PREFIX
+from bot.telegram.keyboards import FIRST_PART_PREFIX, SETTINGS_PREFIX, VARIANT_PREFIX
 from bot.telegram.logsafety import protect_token
 from bot.telegram.texts import t
 from bot.telegram.updates import PerChatUpdateProcessor
@@ -49,8 +49,12 @@ ALLOWED_UPDATES: Final = (Update.MESSAGE, Update.CALLBACK_QUERY)
 POLL_TIMEOUT: Final = 10
 
 # Command name → locale key of its description; German names are the default, English for "en".
+# The conversation needs a language model: without one it stays out of the menu (the command
+# itself still answers, saying what the operator would have to set).
 COMMANDS_DE: Final = (
     ("lies", "commands.read"),
+    ("kurz", "commands.summary"),
+    ("gespraech", "commands.talk"),
     ("einstellungen", "commands.settings"),
     ("status", "commands.status"),
     ("abbrechen", "commands.cancel"),
@@ -59,6 +63,8 @@ COMMANDS_DE: Final = (
 )
 COMMANDS_EN: Final = (
     ("read", "commands.read"),
+    ("summary", "commands.summary"),
+    ("talk", "commands.talk"),
     ("settings", "commands.settings"),
     ("status", "commands.status"),
     ("cancel", "commands.cancel"),
@@ -108,6 +114,8 @@ def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) 
     app.add_handler(CommandHandler("start", handlers.cmd_start))
     app.add_handler(CommandHandler(["hilfe", "help"], handlers.cmd_help))
     app.add_handler(CommandHandler(["lies", "read"], handlers.cmd_read))
+    app.add_handler(CommandHandler(["kurz", "summary"], handlers.cmd_summary))
+    app.add_handler(CommandHandler(["gespraech", "talk"], handlers.cmd_talk))
     app.add_handler(CommandHandler(["einstellungen", "settings"], handlers.cmd_settings))
     app.add_handler(CommandHandler("status", handlers.cmd_status))
     app.add_handler(CommandHandler(["abbrechen", "cancel"], handlers.cmd_cancel))
@@ -117,6 +125,7 @@ def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) 
     app.add_handler(
         CallbackQueryHandler(handlers.on_first_part_button, pattern=f"^{FIRST_PART_PREFIX}:")
     )
+    app.add_handler(CallbackQueryHandler(handlers.on_variant_button, pattern=f"^{VARIANT_PREFIX}:"))
     text_or_caption = filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION)
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & text_or_caption, handlers.on_private_message)
@@ -128,17 +137,18 @@ def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) 
     return app
 
 
-async def set_commands(app: BotApplication) -> None:
+async def set_commands(app: BotApplication, *, llm: bool = False) -> None:
     """Register the command menu: German by default, English for English-speaking users."""
-    await app.bot.set_my_commands([BotCommand(c, t(k, "de")) for c, k in COMMANDS_DE])
+    shown = {k for _, k in COMMANDS_DE} - (set() if llm else {"commands.talk"})
+    await app.bot.set_my_commands([BotCommand(c, t(k, "de")) for c, k in COMMANDS_DE if k in shown])
     await app.bot.set_my_commands(
-        [BotCommand(c, t(k, "en")) for c, k in COMMANDS_EN], language_code="en"
+        [BotCommand(c, t(k, "en")) for c, k in COMMANDS_EN if k in shown], language_code="en"
     )
 
 
 async def _on_startup(app: BotApplication) -> None:
     settings, jobs, runner = app.bot_data[_SERVICES_KEY]
-    await set_commands(app)
+    await set_commands(app, llm=settings.llm_configured)
     app.bot_data[_SWEEPER_KEY] = asyncio.create_task(
         sweep_audio_forever(settings), name="hoerclub-audio-sweeper"
     )

@@ -19,12 +19,20 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.config import Settings
 from bot.errors import HoerclubError
-from bot.jobs.api import DailyLimitError, JobKind, JobRequest, QueueLimitError, RenderPrefs
+from bot.jobs.api import (
+    DailyLimitError,
+    JobKind,
+    JobRequest,
+    QueueLimitError,
+    RenderPrefs,
+    Variant,
+)
 from bot.jobs.service import JobService
 from bot.telegram.alerts import AdminAlerts
 from bot.telegram.keyboards import (
     parse_first_part,
     parse_setting,
+    parse_variant,
     settings_keyboard,
     settings_text,
 )
@@ -130,6 +138,22 @@ class BotHandlers:
 
     async def cmd_read(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """`/lies <link>` (or `/lies` as a reply to a message with a link or a long text)."""
+        await self._command(update, None, "read.usage")
+
+    async def cmd_summary(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/kurz <link>`: the short version (or `/kurz` as a reply, like /lies)."""
+        await self._command(update, "summary", "summary.usage")
+
+    async def cmd_talk(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/gespraech <link>`: the Raumgespräch; without a language model, what it needs."""
+        message = update.effective_message
+        if message is not None and not self.settings.llm_configured:
+            await message.reply_html(t("error.llm_missing", _locale(update)))
+            return
+        await self._command(update, "talk", "talk.usage")
+
+    async def _command(self, update: Update, variant: Variant | None, usage: str) -> None:
+        """A reading command: its link or text, else those of the message it answers."""
         message = update.effective_message
         if message is None or update.effective_user is None:
             return
@@ -137,9 +161,9 @@ class BotHandlers:
         if work is None and message.reply_to_message is not None:
             work = self._work_in(message.reply_to_message)
         if work is None:
-            await message.reply_html(t("read.usage", _locale(update)))
+            await message.reply_html(t(usage, _locale(update)))
             return
-        await self._enqueue(update, message, work)
+        await self._enqueue(update, message, work, variant)
 
     async def cmd_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Show the user's settings with buttons to change them."""
@@ -150,9 +174,10 @@ class BotHandlers:
         locale = _locale(update)
         prefs = await self.jobs.prefs.get(user.id)
         engine = self.settings.tts_engine
+        llm = self.settings.llm_configured
         await message.reply_html(
-            settings_text(prefs, engine, locale),
-            reply_markup=settings_keyboard(prefs, engine, locale),
+            settings_text(prefs, engine, locale, llm=llm),
+            reply_markup=settings_keyboard(prefs, engine, locale, llm=llm),
         )
 
     async def cmd_status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -296,8 +321,13 @@ class BotHandlers:
         return None
 
     # --- enqueueing -----------------------------------------------------------------------
-    async def _enqueue(self, update: Update, message: Message, work: Work) -> None:
-        """One status message and one job per link, in order; limits end the loop politely."""
+    async def _enqueue(
+        self, update: Update, message: Message, work: Work, variant: Variant | None = None
+    ) -> None:
+        """One status message and one job per link, in order; limits end the loop politely.
+
+        Without an explicit `variant` the user's "Kurzfassung zuerst" setting decides.
+        """
         user = update.effective_user
         chat = update.effective_chat
         if user is None or chat is None:
@@ -318,6 +348,9 @@ class BotHandlers:
         if not work.sources:
             return
         prefs = await self.jobs.prefs.get(user.id)
+        if variant is None:
+            variant = "summary" if prefs.summary_first else "full"
+        prefs = dataclasses.replace(prefs, variant=variant)
         for source in work.sources:
             submitted = await self.submit(
                 message,
@@ -407,11 +440,12 @@ class BotHandlers:
 
     async def _redraw_settings(self, query: CallbackQuery, prefs: RenderPrefs, locale: str) -> None:
         engine = self.settings.tts_engine
+        llm = self.settings.llm_configured
         try:
             await query.edit_message_text(
-                settings_text(prefs, engine, locale),
+                settings_text(prefs, engine, locale, llm=llm),
                 parse_mode=ParseMode.HTML,
-                reply_markup=settings_keyboard(prefs, engine, locale),
+                reply_markup=settings_keyboard(prefs, engine, locale, llm=llm),
             )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
@@ -447,6 +481,48 @@ class BotHandlers:
             prefs=prefs,
             locale=locale,
             status=status,
+        )
+
+    async def on_variant_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """ "Kurzfassung", "Ganzer Artikel" or "Raumgespräch" under an audio or a failure.
+
+        The button names a job; it counts only if its message belongs to that job, so a forged,
+        stale or foreign id changes nothing and gets a toast.
+        """
+        query = update.callback_query
+        user = update.effective_user
+        chat = update.effective_chat
+        if query is None or user is None or chat is None:
+            return
+        locale = _locale(update)
+        wanted = parse_variant(query.data or "")
+        pressed = query.message if isinstance(query.message, Message) else None
+        job = None
+        if wanted is not None and pressed is not None:
+            job = await self.jobs.behind_button(
+                wanted.job_id, chat_id=chat.id, message_id=pressed.message_id
+            )
+        if wanted is None or pressed is None or job is None:
+            await query.answer(t("button.expired", locale), show_alert=True)
+            return
+        if wanted.variant == "talk" and not self.settings.llm_configured:
+            await query.answer(plain("error.llm_missing", locale), show_alert=True)
+            return
+        await query.answer(t(f"button.accepted.{wanted.variant}", locale))
+        prefs = await self.jobs.prefs.get(user.id)
+        prefs = dataclasses.replace(prefs, variant=wanted.variant, truncate_words=None)
+        # Under a failure the status message itself becomes the new job's status; under an
+        # audio a new status answers the audio.
+        on_status = pressed.message_id == job.request.status_message_id
+        await self.submit(
+            (pressed.reply_to_message or pressed) if on_status else pressed,
+            user_id=user.id,
+            chat_id=chat.id,
+            kind=job.request.kind,
+            source=job.request.source,
+            prefs=prefs,
+            locale=locale,
+            status=pressed if on_status else None,
         )
 
     # --- errors ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Inline keyboards and their callback data: settings and "read the first part"."""
+"""Inline keyboards and their callback data: settings, "read the first part", and the other
+versions of an article (whole, short, conversation) under an audio or a failure."""
 
 from __future__ import annotations
 
@@ -7,16 +8,38 @@ from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.jobs.api import RenderPrefs
+from bot.jobs.api import SUMMARY_BY, RenderPrefs, Variant
 from bot.limits import TEMPO_CHOICES
-from bot.telegram.texts import format_number, format_tempo, t
+from bot.telegram.texts import Html, format_number, format_tempo, t
 from bot.tts.registry import ENGINE_NAMES
 
 FORMATS: Final = ("audio", "voice")
 
 SETTINGS_PREFIX: Final = "set"
 FIRST_PART_PREFIX: Final = "first"
+VARIANT_PREFIX: Final = "alt"
+# Telegram refuses callback_data over 64 bytes (Bot API: InlineKeyboardButton).
+CALLBACK_DATA_BYTES: Final = 64
+# One letter per variant keeps "alt:s:<job id>" at most 25 bytes even for a 64-bit id.
+VARIANT_CODES: Final[dict[Variant, str]] = {"full": "f", "summary": "s", "talk": "t"}
+_CODE_VARIANTS: Final[dict[str, Variant]] = {code: v for v, code in VARIANT_CODES.items()}
+# Job ids are positive 64-bit integers (BIGINT); more digits is a forgery.
+_MAX_JOB_ID_DIGITS: Final = 19
 _CHECK: Final = "✓ "
+# The buttons under each kind of audio, in their order.
+_OTHER_VARIANTS: Final[dict[Variant, tuple[Variant, ...]]] = {
+    "full": ("summary", "talk"),
+    "summary": ("full", "talk"),
+    "talk": ("full", "summary"),
+}
+
+
+@dataclass(frozen=True)
+class VariantRequest:
+    """One tap on a "Kurzfassung", "Ganzer Artikel" or "Raumgespräch" button."""
+
+    variant: Variant
+    job_id: int  # the job whose audio (or failure) the button is under
 
 
 @dataclass(frozen=True)
@@ -27,9 +50,15 @@ class SettingChange:
     value: str | float | bool
 
 
-def settings_text(prefs: RenderPrefs, default_engine: str, locale: str) -> str:
-    """The settings message: the current choices spelled out."""
+def settings_text(
+    prefs: RenderPrefs, default_engine: str, locale: str, *, llm: bool = False
+) -> str:
+    """The settings message: the current choices spelled out (the summary method with a model)."""
     engine = prefs.engine or default_engine
+    summary_by = ""
+    if llm:
+        method = t(f"settings.summary_by.{prefs.summary_by}", locale)
+        summary_by = "\n" + t("settings.summary_by_line", locale, method=method)
     return t(
         "settings.title",
         locale,
@@ -37,11 +66,18 @@ def settings_text(prefs: RenderPrefs, default_engine: str, locale: str) -> str:
         tempo=format_tempo(prefs.tempo, locale),
         format=t("settings.format." + ("ogg" if prefs.format == "voice" else "mp3"), locale),
         intro=t("settings.intro." + ("on" if prefs.intro else "off"), locale),
+        summary_first=t("settings.intro." + ("on" if prefs.summary_first else "off"), locale),
+        summary_by=Html(summary_by),
     )
 
 
-def settings_keyboard(prefs: RenderPrefs, default_engine: str, locale: str) -> InlineKeyboardMarkup:
-    """Buttons for engine, tempo, format and host intro; the current choice is ticked."""
+def settings_keyboard(
+    prefs: RenderPrefs, default_engine: str, locale: str, *, llm: bool = False
+) -> InlineKeyboardMarkup:
+    """Buttons for engine, tempo, format, host intro and summaries; the choice is ticked.
+
+    How summaries are made is only offered when a language model is configured.
+    """
     engine = prefs.engine or default_engine
 
     def mark(label: str, chosen: bool) -> str:
@@ -78,7 +114,26 @@ def settings_keyboard(prefs: RenderPrefs, default_engine: str, locale: str) -> I
                 callback_data=f"{SETTINGS_PREFIX}:intro:{0 if prefs.intro else 1}",
             )
         ],
+        [
+            InlineKeyboardButton(
+                t(
+                    "settings.button.summary_first_" + ("on" if prefs.summary_first else "off"),
+                    locale,
+                ),
+                callback_data=f"{SETTINGS_PREFIX}:summary_first:{0 if prefs.summary_first else 1}",
+            )
+        ],
     ]
+    if llm:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    mark(t(f"settings.summary_by.{by}", locale), by == prefs.summary_by),
+                    callback_data=f"{SETTINGS_PREFIX}:summary_by:{by}",
+                )
+                for by in SUMMARY_BY
+            ]
+        )
     return InlineKeyboardMarkup(rows)
 
 
@@ -98,23 +153,73 @@ def parse_setting(data: str) -> SettingChange | None:
         return SettingChange(name, tempo) if tempo in TEMPO_CHOICES else None
     if name == "format" and raw in FORMATS:
         return SettingChange(name, raw)
-    if name == "intro" and raw in ("0", "1"):
+    if name in ("intro", "summary_first") and raw in ("0", "1"):
         return SettingChange(name, raw == "1")
+    if name == "summary_by" and raw in SUMMARY_BY:
+        return SettingChange(name, raw)
     return None
+
+
+def first_part_button(words: int, locale: str) -> InlineKeyboardButton:
+    """ "Read the first `words` words" (under a "too long" message)."""
+    return InlineKeyboardButton(
+        t("too_long.button", locale, words=format_number(words, locale)),
+        callback_data=f"{FIRST_PART_PREFIX}:{words}",
+    )
 
 
 def first_part_keyboard(words: int, locale: str) -> InlineKeyboardMarkup:
     """The offer under a "too long" message: read only the first `words` words."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t("too_long.button", locale, words=format_number(words, locale)),
-                    callback_data=f"{FIRST_PART_PREFIX}:{words}",
-                )
-            ]
-        ]
+    return InlineKeyboardMarkup([[first_part_button(words, locale)]])
+
+
+def variant_data(variant: Variant, job_id: int) -> str:
+    """The callback data of a variant button: which version, under which job's message."""
+    data = f"{VARIANT_PREFIX}:{VARIANT_CODES[variant]}:{job_id}"
+    if len(data.encode()) > CALLBACK_DATA_BYTES:
+        raise ValueError(f"callback data over {CALLBACK_DATA_BYTES} bytes: {data!r}")
+    return data
+
+
+def variant_button(variant: Variant, job_id: int, locale: str) -> InlineKeyboardButton:
+    """ "🎧 Kurzfassung", "▶️ Ganzer Artikel" or "🎙 Raumgespräch" for the job's article."""
+    return InlineKeyboardButton(
+        t(f"button.{variant}", locale), callback_data=variant_data(variant, job_id)
     )
+
+
+def audio_keyboard(
+    job_id: int, variant: Variant, locale: str, *, llm: bool
+) -> InlineKeyboardMarkup:
+    """The other versions of the article under its audio; the conversation only with a model."""
+    others = [v for v in _OTHER_VARIANTS[variant] if llm or v != "talk"]
+    return InlineKeyboardMarkup([[variant_button(v, job_id, locale) for v in others]])
+
+
+def too_long_keyboard(words: int, job_id: int, locale: str) -> InlineKeyboardMarkup:
+    """The offers under a "too long" message: the first `words` words, or the short version."""
+    return InlineKeyboardMarkup(
+        [[first_part_button(words, locale)], [variant_button("summary", job_id, locale)]]
+    )
+
+
+def summary_keyboard(job_id: int, locale: str) -> InlineKeyboardMarkup:
+    """The short version offered where the conversation failed."""
+    return InlineKeyboardMarkup([[variant_button("summary", job_id, locale)]])
+
+
+def parse_variant(data: str) -> VariantRequest | None:
+    """The version and job a variant button stands for, or None for malformed data."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != VARIANT_PREFIX:
+        return None
+    variant = _CODE_VARIANTS.get(parts[1])
+    raw = parts[2]
+    if variant is None or not raw.isascii() or not raw.isdigit():
+        return None
+    if len(raw) > _MAX_JOB_ID_DIGITS or int(raw) < 1:
+        return None
+    return VariantRequest(variant, int(raw))
 
 
 def parse_first_part(data: str) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -17,7 +17,7 @@ from bot.jobs.api import (
     RenderPrefs,
     article_key,
 )
-from bot.telegram.texts import AudioMeta, t
+from bot.telegram.texts import AudioMeta, CaptionNotes, t
 
 logger = logging.getLogger(__name__)
 
@@ -37,22 +37,19 @@ class Rendered:
     part_durations: tuple[float, ...]
     engine: str
     voice: str
-    fell_back: bool
-    truncated_words: int | None
+    notes: CaptionNotes
     meta: AudioMeta
     thumbnail: Path | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form for `JobContext.mark_rendered`."""
-        return {
+        """JSON-ready form for `JobContext.mark_rendered` (the notes' keys at the top level)."""
+        return self.notes.to_dict() | {
             "paths": [str(p) for p in self.paths],
             "format": self.format,
             "duration": self.duration,
             "part_durations": list(self.part_durations),
             "engine": self.engine,
             "voice": self.voice,
-            "fell_back": self.fell_back,
-            "truncated_words": self.truncated_words,
             "meta": self.meta.to_dict(),
             "thumbnail": str(self.thumbnail) if self.thumbnail else None,
             "title": self.meta.title,
@@ -74,8 +71,7 @@ class Rendered:
                 part_durations=tuple(float(d) for d in data.get("part_durations") or ()),
                 engine=str(data["engine"]),
                 voice=str(data.get("voice") or ""),
-                fell_back=bool(data.get("fell_back")),
-                truncated_words=data.get("truncated_words"),
+                notes=CaptionNotes.from_dict(data),
                 meta=AudioMeta.from_dict(data.get("meta") or {}),
                 thumbnail=thumb if thumb and thumb.is_file() else None,
             )
@@ -93,16 +89,11 @@ class CachedCaption:
 
     meta: AudioMeta
     duration: float  # the exact seconds the listening time was computed from
-    fell_back: bool = False
-    truncated_words: int | None = None
+    notes: CaptionNotes = field(default_factory=CaptionNotes)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the AudioMeta dict plus the caption's other facts."""
-        return self.meta.to_dict() | {
-            "duration": self.duration,
-            "fell_back": self.fell_back,
-            "truncated_words": self.truncated_words,
-        }
+        return self.meta.to_dict() | self.notes.to_dict() | {"duration": self.duration}
 
     @classmethod
     def from_cached(cls, cached: CachedAudio, req: JobRequest) -> CachedCaption:
@@ -112,12 +103,14 @@ class CachedCaption:
         if data:
             try:
                 meta = AudioMeta.from_dict(data)
-                truncated = data.get("truncated_words")
+                notes = CaptionNotes.from_dict(data)
+                # Whether to mention a failed model is the asking user's business, not the
+                # first requester's: only who asked for the model explicitly is told.
+                told = req.options.summary_by == "llm" and notes.summary_method == "extractive"
                 return cls(
                     meta=meta if meta.title else replace(meta, title=untitled),
                     duration=float(data.get("duration") or cached.duration or 0),
-                    fell_back=bool(data.get("fell_back")),
-                    truncated_words=int(truncated) if truncated is not None else None,
+                    notes=replace(notes, summary_fell_back=notes.variant == "summary" and told),
                 )
             except (TypeError, ValueError):
                 logger.warning("cached caption unreadable: %r", data)
@@ -128,21 +121,45 @@ class CachedCaption:
                 site=cached.performer,
             ),
             duration=float(cached.duration or 0),
-            truncated_words=req.options.truncate_words,
+            notes=CaptionNotes(
+                truncated_words=req.options.truncate_words, variant=req.options.variant
+            ),
         )
 
 
+def expected_summary_method(settings: Settings, prefs: RenderPrefs) -> str:
+    """The method a summary request will be made with, before it is made."""
+    if settings.llm_configured and prefs.summary_by != "extractive":
+        return "llm"
+    return "extractive"
+
+
 def audio_key(
-    settings: Settings, kind: JobKind, source: str, prefs: RenderPrefs, engine: str | None
+    settings: Settings,
+    kind: JobKind,
+    source: str,
+    prefs: RenderPrefs,
+    engine: str | None,
+    *,
+    method: str | None = None,
 ) -> AudioKey:
-    """The file_id cache key for a request (the engine actually used, if known)."""
+    """The file_id cache key for a request (the engine and summary method used, if known).
+
+    Before the render a summary is looked up under the method it will most likely be made
+    with; it is stored under the one it was made with, so a model's summary is never
+    answered with the extractive one a failed model left behind, nor the other way round.
+    """
     key = article_key(kind, source)
-    if prefs.truncate_words is not None:
+    if prefs.truncate_words is not None and prefs.variant == "full":
         key += f"#first={prefs.truncate_words}"
+    variant: str = prefs.variant
+    if prefs.variant == "summary":
+        variant = "summary-" + (method or expected_summary_method(settings, prefs))
     return AudioKey(
         article_key=key,
         engine=engine or prefs.engine or settings.tts_engine,
         voice=VOICE_AUTO + ("+intro" if prefs.intro else ""),
         tempo=round(prefs.tempo, 2),
         format=prefs.format,
+        variant=variant,
     )

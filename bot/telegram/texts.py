@@ -139,6 +139,47 @@ class AudioMeta:
         )
 
 
+@dataclass(frozen=True)
+class CaptionNotes:
+    """What a caption tells beside the article's facts: which audio it is and its caveats."""
+
+    fell_back: bool = False  # spoken by the offline voice because the engine was busy
+    truncated_words: int | None = None  # only the first N words were read
+    paywalled: bool = False  # the page showed a paywall after the free text
+    variant: str = "full"  # "full", "summary" or "talk"
+    full_seconds: float | None = None  # a summary: the full article's listening time
+    summary_method: str | None = None  # a summary: "llm" or "extractive"
+    summary_fell_back: bool = False  # the model was asked for explicitly and failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, stored with a render and with a cached upload."""
+        return {
+            "fell_back": self.fell_back,
+            "truncated_words": self.truncated_words,
+            "paywalled": self.paywalled,
+            "variant": self.variant,
+            "full_seconds": self.full_seconds,
+            "summary_method": self.summary_method,
+            "summary_fell_back": self.summary_fell_back,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaptionNotes:
+        """Rebuild from `to_dict` (missing keys, as in data stored before they existed, default)."""
+        truncated = data.get("truncated_words")
+        full = data.get("full_seconds")
+        method = data.get("summary_method")
+        return cls(
+            fell_back=bool(data.get("fell_back")),
+            truncated_words=int(truncated) if truncated is not None else None,
+            paywalled=bool(data.get("paywalled")),
+            variant=str(data.get("variant") or "full"),
+            full_seconds=float(full) if full is not None else None,
+            summary_method=str(method) if method else None,
+            summary_fell_back=bool(data.get("summary_fell_back")),
+        )
+
+
 def build_caption(
     meta: AudioMeta,
     duration_seconds: float,
@@ -146,14 +187,14 @@ def build_caption(
     *,
     part: int = 1,
     parts: int = 1,
-    fell_back: bool = False,
-    truncated_words: int | None = None,
+    notes: CaptionNotes | None = None,
     limit: int = CAPTION_LIMIT,
 ) -> str:
     """The audio's HTML caption: linked title, site · author · date, listening time, notes.
 
     It stays within Telegram's caption limit by shortening the title and then the author.
     """
+    notes = notes or CaptionNotes()
     title_chars = 300
     author_chars = 120
     while True:
@@ -174,16 +215,35 @@ def build_caption(
         if parts > 1:
             third += " · " + t("caption.part", locale, part=part, parts=parts)
         lines = [first, second, third] if second else [first, third]
-        if truncated_words:
-            lines.append(t("caption.truncated", locale, words=truncated_words))
-        if fell_back:
-            lines.append(t("caption.fallback", locale))
+        lines.extend(_note_lines(notes, locale))
         caption = "\n".join(lines)
         if visible_length(caption) <= limit or title_chars <= 10:
             return caption
         if author_chars > 20:
             author_chars = max(20, author_chars // 2)
         title_chars = max(10, title_chars - (visible_length(caption) - limit) - 1)
+
+
+def _note_lines(notes: CaptionNotes, locale: str) -> list[str]:
+    """The caption's lines after the listening time, most telling first."""
+    lines: list[str] = []
+    if notes.variant == "summary":
+        if notes.full_seconds:
+            full = format_duration(notes.full_seconds, locale)
+            lines.append(t("caption.summary_of", locale, duration=full))
+        else:
+            lines.append(t("caption.summary", locale))
+        if notes.summary_fell_back:
+            lines.append(t("caption.summary_fallback", locale))
+    elif notes.variant == "talk":
+        lines.append(t("caption.talk", locale))
+    if notes.truncated_words:
+        lines.append(t("caption.truncated", locale, words=notes.truncated_words))
+    if notes.paywalled:
+        lines.append(t("note.paywalled", locale))
+    if notes.fell_back:
+        lines.append(t("caption.fallback", locale))
+    return lines
 
 
 def error_text(

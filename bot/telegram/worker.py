@@ -7,6 +7,7 @@ sweeping in `audio_files`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import logging
 from collections.abc import Awaitable
@@ -27,8 +28,9 @@ from bot.jobs.api import (
     JobRequest,
 )
 from bot.jobs.service import JobService
-from bot.models import Article
+from bot.models import Article, Script
 from bot.pipeline.run import Pipeline, Progress, RenderOptions
+from bot.pipeline.script import estimate_seconds
 from bot.telegram.alerts import AdminAlerts
 from bot.telegram.audio_files import job_dir
 from bot.telegram.delivery import (
@@ -40,11 +42,12 @@ from bot.telegram.delivery import (
     send_parcel,
     upload_error,
 )
-from bot.telegram.keyboards import first_part_keyboard
+from bot.telegram.keyboards import audio_keyboard, summary_keyboard, too_long_keyboard
 from bot.telegram.progress import StatusMessage, edit_interval
 from bot.telegram.rendered import CachedCaption, Rendered, audio_key
 from bot.telegram.texts import (
     AudioMeta,
+    CaptionNotes,
     Html,
     error_text,
     format_duration,
@@ -150,6 +153,13 @@ class JobRunner:
             raise
 
     # --- reuse ----------------------------------------------------------------------------
+    def _buttons(self, ctx: JobContext) -> InlineKeyboardMarkup:
+        """The other versions of the article, offered under the audio."""
+        req = ctx.job.request
+        return audio_keyboard(
+            ctx.job.id, req.options.variant, req.language, llm=self.settings.llm_configured
+        )
+
     async def _send_cached(
         self, ctx: JobContext, status: StatusMessage, cached: CachedAudio
     ) -> JobOutcome | None:
@@ -170,9 +180,9 @@ class JobRunner:
                 fmt=req.options.format,
                 meta=meta,
                 locale=req.language,
-                fell_back=caption.fell_back,
-                truncated_words=caption.truncated_words,
+                notes=caption.notes,
                 reply_to=req.reply_to_message_id,
+                buttons=self._buttons(ctx),
             )
         except TelegramError as exc:
             if not refused(exc):
@@ -201,9 +211,15 @@ class JobRunner:
             await status.update(t("status.reading_text", locale))
             article = self.pipeline.article_from_text(req.source)
         self._check_cancelled(ctx)
-        estimate = self.pipeline.estimate_seconds(article, prefs.tempo)
-        if prefs.truncate_words and article.words > prefs.truncate_words:
-            estimate *= prefs.truncate_words / article.words
+        article, script, notes = await self._variant(ctx, status, article)
+        if script is not None:
+            words = sum(len(segment.text.split()) for segment in script.segments)
+            estimate = estimate_seconds(words, prefs.tempo)
+        else:
+            estimate = self.pipeline.estimate_seconds(article, prefs.tempo)
+        truncate = prefs.truncate_words if prefs.variant == "full" else None
+        if truncate and article.words > truncate:
+            estimate *= truncate / article.words
         title = status_title(article.title, locale)
         duration = format_duration(estimate, locale)
         await ctx.report(0, article.title)
@@ -220,24 +236,21 @@ class JobRunner:
             format=fmt,
             tempo=prefs.tempo,
             intro=prefs.intro,
-            truncate_words=prefs.truncate_words,
+            truncate_words=truncate,
             max_part_bytes=self.max_part_bytes,
         )
         reporter = _Reporter(ctx, status, locale, title, duration)
         try:
             result = await self._until_cancelled(
-                ctx, self.pipeline.render(article, out_dir / f"audio.{fmt}", options, reporter)
+                ctx,
+                self.pipeline.render(article, out_dir / f"audio.{fmt}", options, reporter, script),
             )
         except BaseException:
             if thumb_task is not None:
                 thumb_task.cancel()
             raise
         thumbnail = await thumb_task if thumb_task else None
-        truncated = (
-            prefs.truncate_words
-            if prefs.truncate_words is not None and article.words > prefs.truncate_words
-            else None
-        )
+        truncated = truncate if truncate is not None and article.words > truncate else None
         return Rendered(
             paths=tuple(result.paths),
             format=result.format,
@@ -245,11 +258,37 @@ class JobRunner:
             part_durations=tuple(result.part_durations),
             engine=result.engine,
             voice=result.voice,
-            fell_back=result.fell_back,
-            truncated_words=truncated,
+            notes=dataclasses.replace(notes, fell_back=result.fell_back, truncated_words=truncated),
             meta=self._meta(article),
             thumbnail=thumbnail,
         )
+
+    async def _variant(
+        self, ctx: JobContext, status: StatusMessage, article: Article
+    ) -> tuple[Article, Script | None, CaptionNotes]:
+        """What the job reads: the article, its short version, or the conversation's script."""
+        req = ctx.job.request
+        variant = req.options.variant
+        notes = CaptionNotes(variant=variant, paywalled=article.paywalled)
+        if variant == "summary":
+            await status.update(t("status.summarizing", req.language))
+            short = await self._until_cancelled(
+                ctx,
+                self.pipeline.summarize(article, req.options.summary_by, intro=req.options.intro),
+            )
+            full_seconds = self.pipeline.estimate_seconds(article, req.options.tempo)
+            notes = dataclasses.replace(
+                notes,
+                full_seconds=full_seconds,
+                summary_method=short.method,
+                summary_fell_back=short.tell_user,
+            )
+            return short.article, None, notes
+        if variant == "talk":
+            await status.update(t("status.talking", req.language))
+            talk = await self._until_cancelled(ctx, self.pipeline.talk(article))
+            return article, self.pipeline.talk_script(talk), notes
+        return article, None, notes
 
     @property
     def max_part_bytes(self) -> int:
@@ -312,9 +351,10 @@ class JobRunner:
                         meta=rendered.meta,
                         locale=locale,
                         thumbnail=thumbnail,
-                        fell_back=rendered.fell_back,
-                        truncated_words=rendered.truncated_words,
+                        notes=rendered.notes,
                         reply_to=req.reply_to_message_id,
+                        # Under the last part, where the listener ends up.
+                        buttons=self._buttons(ctx) if parcel is parcels[-1] else None,
                     )
                 )
         except TelegramError as exc:
@@ -325,7 +365,14 @@ class JobRunner:
         summary = self._summary(sent, cached=False)
         await ctx.mark_delivered(summary)
         if len(sent) == 1:
-            key = audio_key(self.settings, req.kind, req.source, req.options, rendered.engine)
+            key = audio_key(
+                self.settings,
+                req.kind,
+                req.source,
+                req.options,
+                rendered.engine,
+                method=rendered.notes.summary_method,
+            )
             await self.jobs.audio_cache.put(
                 key,
                 CachedAudio(
@@ -335,14 +382,11 @@ class JobRunner:
                     title=rendered.meta.title,
                     performer=rendered.meta.site,
                     meta=CachedCaption(
-                        rendered.meta,
-                        parcels[0].duration,
-                        rendered.fell_back,
-                        rendered.truncated_words,
+                        rendered.meta, parcels[0].duration, rendered.notes
                     ).to_dict(),
                 ),
             )
-        if rendered.fell_back:
+        if rendered.notes.fell_back:
             await status.finish(
                 t(
                     "status.done_fallback",
@@ -406,10 +450,12 @@ class JobRunner:
         text = error_text(key, locale, failed.params, defaults=self.error_defaults(locale))
         markup: InlineKeyboardMarkup | None = None
         if failed.error_key == "error.too_long":
-            markup = first_part_keyboard(self.settings.max_article_words, locale)
+            markup = too_long_keyboard(self.settings.max_article_words, failed.job.id, locale)
             if req.kind == "url":
                 # The button's handler finds the link here again (callback data is only 64 bytes).
                 text += "\n\n🔗 " + _link(req)
+        elif failed.error_key == "error.llm" and req.options.variant == "talk":
+            markup = summary_keyboard(failed.job.id, locale)  # the offline short version works
         status = StatusMessage(self.bot, req.chat_id, req.status_message_id)
         await status.finish(text, markup)
         if failed.error_key == "error.unexpected" or (

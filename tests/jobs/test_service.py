@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
@@ -422,6 +423,56 @@ async def test_file_id_cache(db: Database) -> None:
         cached = await svc.audio_cache.get(key)
         assert cached is not None
         assert cached.meta is None
+
+
+async def test_file_id_cache_keeps_whole_short_and_conversation_apart(db: Database) -> None:
+    article = normalize_url("https://example.org/b")
+    keys = {
+        variant: AudioKey(article, "gtts", "auto", 1.0, "audio", variant)
+        for variant in ("full", "summary-llm", "summary-extractive", "talk")
+    }
+    async with service(db) as svc:
+        for n, key in enumerate(keys.values()):
+            await svc.audio_cache.put(key, CachedAudio(file_id=f"F{n}"))
+        found = {v: await svc.audio_cache.get(k) for v, k in keys.items()}
+        assert [c.file_id if c else None for c in found.values()] == ["F0", "F1", "F2", "F3"]
+        # A whole article's key is the one rows from before variants were stored under.
+        bare = AudioKey(article, "gtts", "auto", 1.0, "audio")
+        assert await svc.audio_cache.get(bare) == CachedAudio(file_id="F0")
+
+
+def test_short_versions_and_conversations_are_their_own_jobs() -> None:
+    url = "https://example.org/c"
+    full = dedupe_key("url", url, RenderPrefs())
+    assert full == dedupe_key("url", url, RenderPrefs(summary_by="llm", summary_first=True))
+    variants = {
+        dedupe_key("url", url, RenderPrefs(variant="summary")),
+        dedupe_key("url", url, RenderPrefs(variant="summary", summary_by="llm")),
+        dedupe_key("url", url, RenderPrefs(variant="talk")),
+    }
+    assert len(variants) == 3
+    assert full not in variants
+
+
+async def test_a_button_counts_only_on_the_jobs_own_messages(db: Database) -> None:
+    request = dataclasses.replace(url_request(11), status_message_id=5)
+
+    async def deliver(ctx: JobContext) -> JobOutcome:
+        await ctx.mark_delivering()
+        await ctx.mark_delivered({"message_ids": [8, 9]})
+        return JobOutcome()
+
+    async with service(db) as svc:
+        await svc.start(deliver)
+        job_id = (await svc.submit(request)).job_id
+        await wait_until(lambda: all_final(svc, [job_id]), what="delivered")
+        for message_id in (5, 8, 9):
+            job = await svc.behind_button(job_id, chat_id=11, message_id=message_id)
+            assert job is not None
+            assert job.request.source == request.source
+        assert await svc.behind_button(job_id, chat_id=11, message_id=7) is None
+        assert await svc.behind_button(job_id, chat_id=12, message_id=8) is None
+        assert await svc.behind_button(job_id + 1, chat_id=11, message_id=8) is None
 
 
 def test_keys() -> None:

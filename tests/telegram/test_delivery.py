@@ -11,7 +11,7 @@ from sqlalchemy import null, update
 from bot.jobs.api import CachedAudio, JobRequest
 from bot.storage.models import AudioCacheRow
 from bot.telegram.rendered import CachedCaption
-from bot.telegram.texts import AudioMeta, build_caption
+from bot.telegram.texts import AudioMeta, CaptionNotes, build_caption
 from tests.support.article_server import ArticleServer
 from tests.support.audio import probe
 from tests.support.fake_gtts import FakeGTTS
@@ -319,17 +319,12 @@ async def test_the_same_link_from_two_users_at_once_is_rendered_once(
 
 def test_the_cached_caption_keeps_the_fallback_and_truncation_notes() -> None:
     meta = AudioMeta("Titel", "https://example.org/a", "Seite", "Autorin", "2025-11-24")
-    said = CachedCaption(meta, 60.4, fell_back=True, truncated_words=500)
+    said = CachedCaption(meta, 60.4, CaptionNotes(fell_back=True, truncated_words=500))
     cached = CachedAudio(file_id="F", duration=60, title="Titel", meta=said.to_dict())
     request = JobRequest(USER, USER, "url", "https://example.org/a?utm_source=x")
     again = CachedCaption.from_cached(cached, request)
     assert again == said
-    caption = build_caption(
-        again.meta,
-        again.duration,
-        fell_back=again.fell_back,
-        truncated_words=again.truncated_words,
-    )
+    caption = build_caption(again.meta, again.duration, notes=again.notes)
     assert "🎧 1 Min." in caption  # from 60.4 s, the nearest minute as the first delivery said
     assert "500" in caption
     assert "Offline-Stimme" in caption

@@ -12,6 +12,7 @@ from bot.telegram.keyboards import (
 from bot.telegram.texts import (
     CAPTION_LIMIT,
     AudioMeta,
+    CaptionNotes,
     Html,
     build_caption,
     error_text,
@@ -70,12 +71,17 @@ def test_caption_stays_within_1024_characters_after_parsing() -> None:
         author="A & B " * 200,
         date="2025-01-02",
     )
-    caption = build_caption(meta, 100, "de", part=2, parts=3, fell_back=True, truncated_words=9)
+    notes = CaptionNotes(
+        fell_back=True, truncated_words=9, paywalled=True, variant="summary", full_seconds=900
+    )
+    caption = build_caption(meta, 100, "de", part=2, parts=3, notes=notes)
     text, _ = parse_html(caption)
     assert len(text.encode("utf-16-le")) // 2 <= CAPTION_LIMIT
     assert visible_length(caption) <= CAPTION_LIMIT
     assert "Teil 2/3" in text
     assert "Offline-Stimme" in text
+    assert "Kurzfassung – der ganze Artikel dauert etwa 15 Min." in text
+    assert "Bezahlschranke" in text
 
 
 def test_error_text_uses_params_and_defaults() -> None:
