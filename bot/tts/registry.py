@@ -9,11 +9,13 @@ from typing import Final
 from bot.config import Settings
 from bot.errors import UsageError
 from bot.tts.base import SpeechEngine
+from bot.tts.edge import EdgeEngine
 from bot.tts.espeak import EspeakEngine
 from bot.tts.gtts import GTTSEngine
 
 ENGINES: Final[dict[str, Callable[[Settings], SpeechEngine]]] = {
     "gtts": GTTSEngine,
+    "edge": EdgeEngine,
     "espeak": EspeakEngine,
 }
 # The names a user or the settings may choose, in the order the settings keyboard shows them.
@@ -21,7 +23,7 @@ ENGINE_NAMES: Final = tuple(ENGINES)
 
 
 def build_engine(name: str, settings: Settings) -> SpeechEngine:
-    """A new engine by name ("gtts" or "espeak"); raises UsageError for unknown names."""
+    """A new engine by name (one of ENGINE_NAMES); raises UsageError for unknown names."""
     try:
         factory = ENGINES[name.lower()]
     except KeyError:
