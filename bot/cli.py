@@ -185,7 +185,7 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
             print(path)
         if article.paywalled:
             print(translate("note.paywalled", "de"), file=sys.stderr)
-        note = " (Ersatzstimme espeak)" if result.fell_back else ""
+        note = f" (Ersatzstimme {result.engine})" if result.fell_back else ""
         print(
             f"{article.title}: {result.duration_seconds / 60:.1f} min Audio in {elapsed:.1f} s"
             f"{note}",

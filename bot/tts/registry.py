@@ -31,3 +31,11 @@ def build_engine(name: str, settings: Settings) -> SpeechEngine:
             f"unknown speech engine {name!r} (choose {', '.join(ENGINES)})", engine=name
         ) from None
     return factory(settings)
+
+
+def voice_at_tempo(engine: SpeechEngine, voice: str, tempo: float) -> str | None:
+    """The voice speaking at `tempo` through the engine's own rate (pitch kept), or None when
+    the engine has no rate or the tempo is beyond it (the assembler's atempo does it then)."""
+    if isinstance(engine, EdgeEngine):
+        return engine.voice_at_tempo(voice, tempo)
+    return None

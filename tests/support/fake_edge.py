@@ -204,6 +204,7 @@ class FakeEdge:
         self._fail_queue: list[int] = []
         self._close_queue: list[bool] = []
         self._stall_queue: list[float] = []
+        self._fail_after: tuple[int, int] | None = None
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -222,6 +223,11 @@ class FakeEdge:
         """Refuse the next n handshakes with this HTTP status (403, 429, 500, ...)."""
         with self._lock:
             self._fail_queue.extend([status] * n)
+
+    def fail_after(self, n: int, status: int = 503) -> None:
+        """Answer n more handshakes, then refuse every later one with this status."""
+        with self._lock:
+            self._fail_after = (self.handshakes + n, status)
 
     def close_next(self, n: int) -> None:
         """Close the next n connections after the first audio message."""
@@ -242,6 +248,7 @@ class FakeEdge:
             self._fail_queue.clear()
             self._close_queue.clear()
             self._stall_queue.clear()
+            self._fail_after = None
 
     @property
     def texts(self) -> list[str]:
@@ -297,6 +304,8 @@ class FakeEdge:
         with self._lock:
             self.handshakes += 1
             status = self._fail_queue.pop(0) if self._fail_queue else 101
+            if self._fail_after is not None and self.handshakes > self._fail_after[0]:
+                status = self._fail_after[1]
             close = self._close_queue.pop(0) if self._close_queue else False
             stall = self._stall_queue.pop(0) if self._stall_queue else 0.0
         required = ("TrustedClientToken", "ConnectionId", "Sec-MS-GEC", "Sec-MS-GEC-Version")
