@@ -142,7 +142,9 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
         await progress(Progress("fetch"))
         article = await _load(pipeline, args.source)
         intro = settings.host_intro and not args.no_intro
-        options = RenderOptions(engine=args.engine, format=args.format, intro=intro)
+        options = RenderOptions(
+            engine=args.engine, format=args.format, intro=intro, subtitles=args.subtitles
+        )
         extra: dict[str, Any] = {"summary": False}
         script = None
         if args.summary or args.llm:
@@ -183,6 +185,8 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
         elapsed = time.perf_counter() - started
         for path in result.paths:
             print(path)
+        if result.subtitles is not None:
+            print(result.subtitles)
         if article.paywalled:
             print(translate("note.paywalled", "de"), file=sys.stderr)
         note = f" (Ersatzstimme {result.engine})" if result.fell_back else ""
@@ -354,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--dry-run", action="store_true", help="synthesise nothing, show the text")
     read.add_argument("--json", action="store_true", help="with --dry-run: one JSON object")
     read.add_argument("--no-intro", action="store_true", help="no host intro and outro")
+    read.add_argument(
+        "--subtitles", action="store_true", help="also write a WebVTT file beside the audio"
+    )
     short = read.add_mutually_exclusive_group()
     short.add_argument("--summary", action="store_true", help="the short version (Kurzfassung)")
     short.add_argument(

@@ -36,6 +36,7 @@ from bot.pipeline.llm import ChatClient, LLMConfig
 from bot.pipeline.normalize import normalize
 from bot.pipeline.script import build_script, estimate_seconds, truncate_article
 from bot.pipeline.shorten import Preference, SummaryResult, shorten
+from bot.pipeline.subtitles import write_subtitles
 from bot.pipeline.synthesize import synthesize_prefix
 from bot.pipeline.talk import TalkScript, talk_script, write_talk
 from bot.tts.base import SpeechEngine
@@ -77,6 +78,7 @@ class RenderOptions:
     intro: bool = True
     truncate_words: int | None = None
     max_part_bytes: int | None = None
+    subtitles: bool = False  # a WebVTT file beside the audio (one file, not parts)
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,7 @@ class Pipeline:
         """
         options = options or RenderOptions()
         prepared = self.prepare(article, options, script)
-        clips, prepared, engines = await self._speak_with_chain(prepared, options, progress)
+        clips, texts, prepared, engines = await self._speak_with_chain(prepared, options, progress)
         fell_back = engines != [self.engine_chain(options.engine)[0]]
         if progress:
             await progress(Progress("assemble", len(clips), len(clips), prepared.article))
@@ -275,6 +277,12 @@ class Pipeline:
             tags=tags,
             max_part_bytes=options.max_part_bytes,
         )
+        subtitles = None
+        if options.subtitles and len(assembled.paths) == 1:
+            tempo = 1.0 if prepared.engine_tempo else options.tempo
+            subtitles = await write_subtitles(
+                clips, texts, assembled.paths[0].with_suffix(".vtt"), tempo=tempo
+            )
         if progress:
             await progress(Progress("done", len(clips), len(clips), prepared.article))
         return AudioResult(
@@ -286,17 +294,20 @@ class Pipeline:
             fell_back=fell_back,
             part_durations=tuple(assembled.part_durations),
             engines=tuple(engines),
+            subtitles=subtitles,
         )
 
     async def _speak_with_chain(
         self, prepared: Prepared, options: RenderOptions, progress: ProgressCallback | None
-    ) -> tuple[list[Clip], Prepared, list[str]]:
+    ) -> tuple[list[Clip], list[str], Prepared, list[str]]:
         """Clips for the whole script, engine after engine along the chain; which engines spoke.
 
-        Returns the clips, the Prepared of the last engine that spoke and the engines in order.
+        Returns the clips, their chunks' texts, the Prepared of the last engine that spoke and
+        the engines in order.
         """
         chain = self.engine_chain(options.engine)
         kept: list[Clip] = []
+        texts: list[str] = []
         start = 0  # the first spoken segment not yet spoken
         engines: list[str] = []
         current = prepared
@@ -311,13 +322,13 @@ class Pipeline:
                     continue
                 if kept and current.engine_tempo != prepared.engine_tempo:
                     # One tempo for the file: the next engine speaks everything.
-                    kept, start, engines = [], 0, []
+                    kept, texts, start, engines = [], [], 0, []
                     current = self._for_engine(prepared, self.engine(name), options)
             clips, failure = await self._synthesize(current, progress, done_before=len(kept))
             if failure is None:
                 if clips:
                     engines.append(current.engine)
-                return kept + clips, current, engines
+                return kept + clips, texts + [c.text for c in current.chunks], current, engines
             if not isinstance(failure, EngineBusyError | SynthesisError):
                 raise failure
             if position + 1 == len(chain):
@@ -326,6 +337,7 @@ class Pipeline:
             if whole:
                 engines.append(current.engine)
                 kept += clips[:whole]
+                texts += [chunk.text for chunk in current.chunks[:whole]]
                 start = current.chunks[whole].segment_index
             logger.warning(
                 "engine %s failed (%s); %s goes on from segment %d",
