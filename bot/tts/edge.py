@@ -15,6 +15,13 @@ pyproject.toml to the releases tests/tts/test_edge_contract.py passed on (edge-t
   (with its clock corrected) reads it again.
 - `Communicate.state["cumulative_audio_bytes"]`, which the library advances only on `turn.end`:
   a stream whose connection closed after some audio ends without error, and this tells us.
+
+Its MP3 (24 kHz mono, 48 kbit/s) joins gTTS's (24 kHz mono, 32 kbit/s) and any other 24 kHz mono
+MP3 frame by frame: a frame header carries its own bitrate and the joined file gets a Xing (VBR)
+header, so nothing is re-encoded, every clip decodes bit-exact and the duration is the trimmed
+clips plus the pauses. Only a clip at another sample rate (espeak's 22,050 Hz WAV, a 44.1 kHz
+jingle) makes the assembler decode everything and encode once
+(tests/pipeline/test_mixed_engines.py).
 """
 
 from __future__ import annotations
