@@ -4,14 +4,15 @@ here)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, Literal
 
 from bot.config import Settings
 from bot.errors import UsageError
 from bot.tts.base import SpeechEngine
-from bot.tts.edge import EdgeEngine
-from bot.tts.espeak import EspeakEngine
-from bot.tts.gtts import GTTSEngine
+from bot.tts.edge import EDGE_VOICES, EdgeEngine
+from bot.tts.espeak import ESPEAK_VOICES, EspeakEngine
+from bot.tts.gtts import GTTS_VOICES, GTTSEngine
 
 ENGINES: Final[dict[str, Callable[[Settings], SpeechEngine]]] = {
     "gtts": GTTSEngine,
@@ -39,3 +40,37 @@ def voice_at_tempo(engine: SpeechEngine, voice: str, tempo: float) -> str | None
     if isinstance(engine, EdgeEngine):
         return engine.voice_at_tempo(voice, tempo)
     return None
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """One voice as `hoerclub voices` lists it."""
+
+    engine: str
+    voice: str
+    language: str
+    locale: str | None
+    gender: Literal["female", "male"] | None  # None: the engine does not say
+    name: str
+
+
+def voice_catalogue() -> list[VoiceInfo]:
+    """Every engine's voices, in ENGINE_NAMES order (no engine is built, nothing is fetched)."""
+    out: list[VoiceInfo] = []
+    for engine in ENGINE_NAMES:
+        if engine == "edge":
+            out += [
+                VoiceInfo("edge", v.id, v.language, v.locale, v.gender, v.name) for v in EDGE_VOICES
+            ]
+        elif engine == "gtts":
+            out += [
+                VoiceInfo("gtts", voice, language, None, None, f"Google ({language})")
+                for language, voice in GTTS_VOICES.items()
+            ]
+        elif engine == "espeak":
+            # espeak-ng's default variant of every language is a male voice.
+            out += [
+                VoiceInfo("espeak", voice, language, None, "male", f"espeak-ng ({voice})")
+                for language, voice in ESPEAK_VOICES.items()
+            ]
+    return out
