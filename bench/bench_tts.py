@@ -245,7 +245,9 @@ async def run_edge(runs: int, delay: float, speed: float) -> dict[str, object]:
     base = next(r for r in rows if r["concurrency"] == 1)
     for row in rows:
         row["speedup"] = round(float(base["finished_s"]) / float(row["finished_s"]), 2)  # type: ignore[arg-type]
-    default = next(r for r in rows if r["concurrency"] == 4 and r["chunk_chars"] == EDGE_MAX_CHARS)
+    default = next(
+        r for r in rows if r["concurrency"] == EDGE_DEFAULT and r["chunk_chars"] == EDGE_MAX_CHARS
+    )
     return {"table": rows, "default_under_10s": float(default["finished_s"]) < EDGE_TARGET_SECONDS}  # type: ignore[arg-type]
 
 

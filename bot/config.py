@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     edge_endpoint: str | None = Field(None, alias="HOERCLUB_EDGE_ENDPOINT")
     edge_timeout: float = Field(20.0, gt=0, alias="HOERCLUB_EDGE_TIMEOUT")
     edge_retries: int = Field(3, ge=0, alias="HOERCLUB_EDGE_RETRIES")
-    # 8: a 2,000-word article in 9 s at 300 ms a request (4: 16.5 s; bench.bench_tts).
+    # 8: a 2,000-word article in 9.0 s at 300 ms a request, 4: 16.3 s (bench.bench_tts).
     edge_concurrency: int = Field(8, ge=1, le=64, alias="HOERCLUB_EDGE_CONCURRENCY")
     fetch_allow_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="HOERCLUB_FETCH_ALLOW_NETWORKS"

@@ -47,10 +47,12 @@ from bot.tts.base import SpeechEngine
 logger = logging.getLogger(__name__)
 
 # The library cuts text at 4,096 bytes of escaped SSML per request (Communicate's own limit).
-# Our chunks stay far below: 400 characters (~27 s of speech, 2–4 sentences) gave the shortest
-# time to the finished file for a 2,000-word article at 300 ms per request with 4 requests in
-# flight (bench.bench_tts --edge-sizes: 200 → 4.1 s, 400 → 3.6 s, 800 → 4.0 s, 1,500 → 6.1 s;
-# the first clip after 0.5 s at 400), and whole sentences keep the neural voice's intonation.
+# Our chunks stay far below: at 400 characters (~27 s of speech, 2–4 sentences) a 2,000-word
+# article was finished in 9.0 s (10.7 s on a busier machine) with 8 requests in flight against
+# the fake service at 300 ms a request and 20× real-time streaming (bench.bench_tts, medians of
+# 3; 200 characters: 11.0 s / 11.7 s, 800: 9.3 s / 10.5 s, 1,500: 8.9 s / 9.8 s). Shorter chunks
+# pay the request latency more often; longer ones gain little (few German paragraphs exceed 800
+# characters) and move progress less often. Whole sentences keep the neural intonation.
 EDGE_MAX_CHARS: Final = 400
 LIBRARY_MAX_BYTES: Final = 4096
 # The service answers 24 kHz mono MP3 at 48 kbit/s (the library asks for
