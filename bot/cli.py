@@ -1,9 +1,10 @@
-"""Command line: `hoerclub read|extract|normalize|demo|check|bot|run` (also `python -m bot`)."""
+"""Command line: `hoerclub read|extract|normalize|voices|demo|check|bot|run`, or `python -m bot`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import math
@@ -145,7 +146,11 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
         article = await _load(pipeline, args.source)
         intro = settings.host_intro and not args.no_intro
         options = RenderOptions(
-            engine=args.engine, format=args.format, intro=intro, tempo=args.tempo
+            engine=args.engine,
+            format=args.format,
+            intro=intro,
+            tempo=args.tempo,
+            subtitles=args.subtitles,
         )
         extra: dict[str, Any] = {"summary": False}
         script = None
@@ -187,9 +192,11 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
         elapsed = time.perf_counter() - started
         for path in result.paths:
             print(path)
+        if result.subtitles is not None:
+            print(result.subtitles)
         if article.paywalled:
             print(translate("note.paywalled", "de"), file=sys.stderr)
-        note = " (Ersatzstimme espeak)" if result.fell_back else ""
+        note = f" (Ersatzstimme {result.engine})" if result.fell_back else ""
         print(
             f"{article.title}: {result.duration_seconds / 60:.1f} min Audio in {elapsed:.1f} s"
             f"{note}",
@@ -332,6 +339,22 @@ def _cmd_check(settings: Settings) -> int:
     return EXIT_OK if ok else 1
 
 
+def _cmd_voices(args: argparse.Namespace) -> int:
+    from bot.tts.registry import voice_catalogue  # noqa: PLC0415
+
+    voices = voice_catalogue()
+    if args.language:
+        voices = [v for v in voices if v.language == args.language.lower()]
+    if args.json:
+        print(json.dumps([dataclasses.asdict(v) for v in voices], ensure_ascii=False))
+        return EXIT_OK
+    genders = {"female": "weiblich", "male": "männlich", None: "–"}
+    for v in voices:
+        print(f"{v.engine:<7} {v.voice:<36} {v.locale or v.language:<6} "
+              f"{genders[v.gender]:<9} {v.name}")  # fmt: skip
+    return EXIT_OK
+
+
 def _cmd_bot(settings: Settings) -> int:
     if settings.telegram_bot_token is None:
         raise UsageError("TELEGRAM_BOT_TOKEN is not set")
@@ -370,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("--dry-run", action="store_true", help="synthesise nothing, show the text")
     read.add_argument("--json", action="store_true", help="with --dry-run: one JSON object")
     read.add_argument("--no-intro", action="store_true", help="no host intro and outro")
+    read.add_argument(
+        "--subtitles", action="store_true", help="also write a WebVTT file beside the audio"
+    )
     short = read.add_mutually_exclusive_group()
     short.add_argument("--summary", action="store_true", help="the short version (Kurzfassung)")
     short.add_argument(
@@ -388,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="offline demo: the sample article as artikel.mp3")
     demo.add_argument("-o", "--output", default=None)
+    voices = sub.add_parser("voices", help="list the engines and their voices")
+    voices.add_argument("--json", action="store_true", help="one JSON array")
+    voices.add_argument("--language", help="only this language, e.g. de")
     sub.add_parser("check", help="verify the installation")
     sub.add_parser("bot", help="run the Telegram bot (long polling)")
     sub.add_parser("run", help="the bot when TELEGRAM_BOT_TOKEN is set, else the demo")
@@ -423,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_normalize(args)
         if args.command == "demo":
             return asyncio.run(_cmd_demo(args, settings))
+        if args.command == "voices":
+            return _cmd_voices(args)
         if args.command == "check":
             return _cmd_check(settings)
         if args.command == "bot":

@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     gtts_retries: int = Field(4, alias="HOERCLUB_GTTS_RETRIES")
     tts_concurrency: int = Field(4, ge=1, le=64, alias="HOERCLUB_TTS_CONCURRENCY")
     tts_fallback: bool = Field(True, alias="HOERCLUB_TTS_FALLBACK")
+    # The engines tried in turn when one keeps failing (names of bot.tts.registry.ENGINE_NAMES);
+    # empty: "edge,gtts,espeak" when the engine is edge, else "gtts,espeak".
+    tts_chain: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="HOERCLUB_TTS_CHAIN"
+    )
+    # edge-tts: None is the library's own endpoint (Microsoft's); tests point it at a fake.
+    edge_endpoint: str | None = Field(None, alias="HOERCLUB_EDGE_ENDPOINT")
+    edge_timeout: float = Field(20.0, gt=0, alias="HOERCLUB_EDGE_TIMEOUT")
+    edge_retries: int = Field(3, ge=0, alias="HOERCLUB_EDGE_RETRIES")
+    # 8: a 2,000-word article in 9.0 s at 300 ms a request, 4: 16.3 s (bench.bench_tts).
+    edge_concurrency: int = Field(8, ge=1, le=64, alias="HOERCLUB_EDGE_CONCURRENCY")
     fetch_allow_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list, alias="HOERCLUB_FETCH_ALLOW_NETWORKS"
     )
@@ -87,6 +98,26 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_users(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("tts_chain", mode="before")
+    @classmethod
+    def _parse_chain(cls, value: object) -> object:
+        value = _split_csv(value)
+        return [str(name).lower() for name in value] if isinstance(value, list) else value
+
+    @field_validator("edge_endpoint", mode="before")
+    @classmethod
+    def _empty_endpoint_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def engine_chain(self) -> list[str]:
+        """The engines in the order they are tried: the configured chain or the default one."""
+        if self.tts_chain:
+            return list(dict.fromkeys(self.tts_chain))
+        if self.tts_engine == "edge":
+            return ["edge", "gtts", "espeak"]
+        return list(dict.fromkeys([self.tts_engine, "gtts", "espeak"]))
 
     @field_validator("admin_chat_id", "database_url", "upload_limit_mb", mode="before")
     @classmethod

@@ -137,6 +137,15 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class WordTiming:
+    """One spoken word as the engine reports it: where it starts in its clip, how long (s)."""
+
+    text: str
+    start: float
+    duration: float
+
+
+@dataclass(frozen=True)
 class Clip:
     """Audio for one chunk, as the engine produced it."""
 
@@ -145,6 +154,8 @@ class Clip:
     sample_rate: int
     pause_after_ms: int = 0
     chapter: str | None = None
+    # Word boundaries from engines that report them (edge-tts), in the clip's own time.
+    words: tuple[WordTiming, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,6 +169,9 @@ class AudioResult:
     voice: str
     fell_back: bool = False
     part_durations: tuple[float, ...] = field(default_factory=tuple)
+    # Every engine that spoke, in order (more than one when a fallback stepped in mid-article).
+    engines: tuple[str, ...] = ()
+    subtitles: Path | None = None  # the WebVTT file beside the audio, when asked for
 
     @property
     def path(self) -> Path:

@@ -40,6 +40,7 @@ HOMES = {
     "telegram": "bot.telegram",
     "trafilatura": "bot.pipeline.extract",
     "gtts": "bot.tts.gtts",
+    "edge_tts": "bot.tts.edge",
     "openai": "bot.pipeline.llm",
     "simplemma": "bot.pipeline.summarize",
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -36,11 +36,12 @@ from bot.pipeline.llm import ChatClient, LLMConfig
 from bot.pipeline.normalize import normalize
 from bot.pipeline.script import build_script, estimate_seconds, truncate_article
 from bot.pipeline.shorten import Preference, SummaryResult, shorten
-from bot.pipeline.synthesize import synthesize_chunks
+from bot.pipeline.subtitles import write_subtitles
+from bot.pipeline.synthesize import synthesize_prefix
 from bot.pipeline.talk import TalkScript, talk_script, write_talk
 from bot.tts.base import SpeechEngine
 from bot.tts.cache import ClipCache
-from bot.tts.registry import build_engine
+from bot.tts.registry import build_engine, voice_at_tempo
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class RenderOptions:
     intro: bool = True
     truncate_words: int | None = None
     max_part_bytes: int | None = None
+    subtitles: bool = False  # a WebVTT file beside the audio (one file, not parts)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,10 @@ class Prepared:
     engine: str
     voice: str
     truncated: bool
+    # The script as spoken (normalised, empty segments dropped): chunks index its segments.
+    spoken: Script | None = None
+    # The engine speaks at the options' tempo itself (its rate): nothing left for atempo.
+    engine_tempo: bool = False
 
 
 class Pipeline:
@@ -213,19 +219,52 @@ class Pipeline:
                 engine=engine.name,
                 tempo=options.tempo,
             )
-        spoken = Script(
-            tuple(
-                dataclasses.replace(seg, text=self.speakable(seg.text, script.language))
-                for seg in script.segments
-            ),
-            language=script.language,
-        )
-        chunks = tuple(
-            chunk_script(
-                _non_empty(spoken), engine.max_chars, pack_segments=engine.max_chars <= 200
+        spoken = _non_empty(
+            Script(
+                tuple(
+                    dataclasses.replace(seg, text=self.speakable(seg.text, script.language))
+                    for seg in script.segments
+                ),
+                language=script.language,
             )
         )
-        return Prepared(article, script, chunks, engine.name, voice, truncated)
+        return self._for_engine(
+            Prepared(article, script, (), engine.name, voice, truncated, spoken), engine, options
+        )
+
+    def _for_engine(
+        self, prepared: Prepared, engine: SpeechEngine, options: RenderOptions, start: int = 0
+    ) -> Prepared:
+        """The spoken script from segment `start` on, chunked for `engine` at its voice."""
+        voice = engine.voice_for(prepared.article.language)
+        if voice is None:
+            raise UnsupportedLanguageError(
+                f"engine {engine.name} has no voice for {prepared.article.language}",
+                language=prepared.article.language,
+            )
+        at_tempo = voice_at_tempo(engine, voice, options.tempo) if options.tempo != 1.0 else None
+        spoken = prepared.spoken or prepared.script
+        rest = Script(spoken.segments[start:], language=spoken.language)
+        chunks = tuple(
+            dataclasses.replace(chunk, segment_index=chunk.segment_index + start)
+            for chunk in chunk_script(rest, engine.max_chars, pack_segments=engine.max_chars <= 200)
+        )
+        return dataclasses.replace(
+            prepared,
+            chunks=chunks,
+            engine=engine.name,
+            voice=at_tempo or voice,
+            engine_tempo=at_tempo is not None,
+        )
+
+    def engine_chain(self, first: str | None = None) -> list[str]:
+        """The engines tried for a render, in turn: the chosen one, then the chain after it."""
+        first = (first or self.settings.tts_engine).lower()
+        if not self.settings.tts_fallback:
+            return [first]
+        chain = self.settings.engine_chain
+        rest = chain[chain.index(first) + 1 :] if first in chain else chain
+        return list(dict.fromkeys([first, *rest]))
 
     async def render(
         self,
@@ -235,20 +274,17 @@ class Pipeline:
         progress: ProgressCallback | None = None,
         script: Script | None = None,
     ) -> AudioResult:
-        """Speak the article (or the given script) and write the audio; espeak when busy."""
+        """Speak the article (or the given script) and write the audio.
+
+        An engine that keeps failing hands the rest of the article, from the first paragraph it
+        did not finish, to the next engine of the chain (`engine_chain`): paragraphs are never
+        mixed. At a tempo the first engine spoke through its own rate and the next cannot, the
+        next speaks the whole article (one tempo for the file).
+        """
         options = options or RenderOptions()
         prepared = self.prepare(article, options, script)
-        fell_back = False
-        try:
-            clips = await self._synthesize(prepared, progress)
-        except (EngineBusyError, SynthesisError) as exc:
-            if not self.settings.tts_fallback or prepared.engine == OFFLINE_ENGINE:
-                raise
-            logger.warning("engine %s failed (%s); falling back to espeak", prepared.engine, exc)
-            offline = dataclasses.replace(options, engine=OFFLINE_ENGINE)
-            prepared = self.prepare(article, offline, script)
-            clips = await self._synthesize(prepared, progress)
-            fell_back = True
+        clips, texts, prepared, engines = await self._speak_with_chain(prepared, options, progress)
+        fell_back = engines != [self.engine_chain(options.engine)[0]]
         if progress:
             await progress(Progress("assemble", len(clips), len(clips), prepared.article))
         a = prepared.article
@@ -263,10 +299,16 @@ class Pipeline:
             clips,
             out_path,
             fmt=options.format,
-            tempo=options.tempo,
+            tempo=1.0 if prepared.engine_tempo else options.tempo,
             tags=tags,
             max_part_bytes=options.max_part_bytes,
         )
+        subtitles = None
+        if options.subtitles and len(assembled.paths) == 1:
+            tempo = 1.0 if prepared.engine_tempo else options.tempo
+            subtitles = await write_subtitles(
+                clips, texts, assembled.paths[0].with_suffix(".vtt"), tempo=tempo
+            )
         if progress:
             await progress(Progress("done", len(clips), len(clips), prepared.article))
         return AudioResult(
@@ -277,25 +319,82 @@ class Pipeline:
             voice=prepared.voice,
             fell_back=fell_back,
             part_durations=tuple(assembled.part_durations),
+            engines=tuple(engines),
+            subtitles=subtitles,
         )
 
+    async def _speak_with_chain(
+        self, prepared: Prepared, options: RenderOptions, progress: ProgressCallback | None
+    ) -> tuple[list[Clip], list[str], Prepared, list[str]]:
+        """Clips for the whole script, engine after engine along the chain; which engines spoke.
+
+        Returns the clips, their chunks' texts, the Prepared of the last engine that spoke and
+        the engines in order.
+        """
+        chain = self.engine_chain(options.engine)
+        kept: list[Clip] = []
+        texts: list[str] = []
+        start = 0  # the first spoken segment not yet spoken
+        engines: list[str] = []
+        current = prepared
+        for position, name in enumerate(chain):
+            if position:
+                try:
+                    current = self._for_engine(prepared, self.engine(name), options, start)
+                except UnsupportedLanguageError:
+                    logger.info(
+                        "engine %s has no voice for %s; skipped", name, prepared.article.language
+                    )
+                    continue
+                if kept and current.engine_tempo != prepared.engine_tempo:
+                    # One tempo for the file: the next engine speaks everything.
+                    kept, texts, start, engines = [], [], 0, []
+                    current = self._for_engine(prepared, self.engine(name), options)
+            clips, failure = await self._synthesize(current, progress, done_before=len(kept))
+            if failure is None:
+                if clips:
+                    engines.append(current.engine)
+                return kept + clips, texts + [c.text for c in current.chunks], current, engines
+            if not isinstance(failure, EngineBusyError | SynthesisError):
+                raise failure
+            if position + 1 == len(chain):
+                raise failure
+            whole = _whole_segments(current, clips)
+            if whole:
+                engines.append(current.engine)
+                kept += clips[:whole]
+                texts += [chunk.text for chunk in current.chunks[:whole]]
+                start = current.chunks[whole].segment_index
+            logger.warning(
+                "engine %s failed (%s); %s goes on from segment %d",
+                current.engine, failure, chain[position + 1], start,
+            )  # fmt: skip
+            prepared = dataclasses.replace(prepared, engine_tempo=current.engine_tempo)
+        raise SynthesisError("no engine of the chain could speak this language")
+
     async def _synthesize(
-        self, prepared: Prepared, progress: ProgressCallback | None
-    ) -> list[Clip]:
+        self, prepared: Prepared, progress: ProgressCallback | None, done_before: int = 0
+    ) -> tuple[list[Clip], Exception | None]:
         engine = self.engine(prepared.engine)
-        total = len(prepared.chunks)
+        total = done_before + len(prepared.chunks)
 
         async def on_progress(done: int, total_: int) -> None:
             if progress:
-                await progress(Progress("synthesize", done, total_, prepared.article))
+                await progress(
+                    Progress(
+                        "synthesize", done_before + done, done_before + total_, prepared.article
+                    )
+                )
 
         if progress:
-            await progress(Progress("synthesize", 0, total, prepared.article))
-        return await synthesize_chunks(
+            await progress(Progress("synthesize", done_before, total, prepared.article))
+        # An engine with limits of its own (edge-tts) says how many of its requests may fly.
+        concurrency = getattr(engine, "concurrency", self.settings.tts_concurrency)
+        return await synthesize_prefix(
             engine,
             prepared.chunks,
             prepared.voice,
-            concurrency=self.settings.tts_concurrency,
+            concurrency=concurrency,
             cache=self.cache,
             on_progress=on_progress,
         )
@@ -308,6 +407,25 @@ class Pipeline:
         for engine in self._engines.values():
             await engine.aclose()
         self._engines.clear()
+
+
+def _whole_segments(prepared: Prepared, clips: Sequence[Clip]) -> int:
+    """How many of the finished clips make whole segments: they end where a segment ends.
+
+    Joining chunks with single spaces gives their segments' text (the chunker's invariant); a
+    chunk packed across a segment end (gTTS) does not end one, so the cut goes further back.
+    """
+    chunks = prepared.chunks
+    spoken = prepared.spoken or prepared.script
+    for count in range(len(clips), 0, -1):
+        if count < len(chunks) and chunks[count].segment_index == chunks[count - 1].segment_index:
+            continue  # the next chunk is the same segment's
+        first = chunks[0].segment_index
+        stop = chunks[count].segment_index if count < len(chunks) else len(spoken.segments)
+        said = " ".join(chunk.text for chunk in chunks[:count]).split()
+        if said == " ".join(s.text for s in spoken.segments[first:stop]).split():
+            return count
+    return 0
 
 
 def _non_empty(script: Script) -> Script:

@@ -54,9 +54,29 @@ async def synthesize_chunks(
     see `inferred_pause_ms`) and chapter. The first failure cancels the rest and is raised as
     it is (EngineBusyError, SynthesisError).
     """
+    clips, failure = await synthesize_prefix(
+        engine, chunks, voice, concurrency=concurrency, cache=cache, on_progress=on_progress
+    )
+    if failure is not None:
+        raise failure
+    return clips
+
+
+async def synthesize_prefix(
+    engine: SpeechEngine,
+    chunks: Sequence[Chunk],
+    voice: str,
+    *,
+    concurrency: int,
+    cache: ClipCache | None,
+    on_progress: ProgressFn | None = None,
+) -> tuple[list[Clip], Exception | None]:
+    """As `synthesize_chunks`, but a failure is returned, not raised, with the clips of the
+    chunks finished before it: the longest run from the first chunk (a fallback goes on there).
+    """
     total = len(chunks)
     if not total:
-        return []
+        return [], None
     slots = asyncio.Semaphore(max(1, concurrency))
     started = time.perf_counter()
     distinct = list(dict.fromkeys(chunk.text for chunk in chunks if _speakable(chunk.text)))
@@ -91,6 +111,7 @@ async def synthesize_chunks(
 
     done = 0
     first_at: float | None = None
+    failure: Exception | None = None
     pending: set[asyncio.Task[Clip]] = set(tasks.values())
     try:
         while pending:
@@ -102,18 +123,29 @@ async def synthesize_chunks(
                 first_at = time.perf_counter() - started
             if on_progress is not None:
                 await on_progress(done, total)
+    except Exception as exc:
+        failure = exc
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
     except BaseException:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         raise
-    logger.info(
-        "synthesised %d chunks (%d distinct) with %s in %.2f s; first clip after %.2f s",
-        total, len(tasks), engine.name, time.perf_counter() - started, first_at or 0.0,
-    )  # fmt: skip
-    return [
-        dataclasses.replace(
-            task.result(), pause_after_ms=inferred_pause_ms(chunk), chapter=chunk.chapter
+    clips: list[Clip] = []
+    for chunk, task in zip(chunks, order, strict=True):
+        if not task.done() or task.cancelled() or task.exception() is not None:
+            break
+        clip = task.result()
+        clips.append(
+            dataclasses.replace(
+                clip, pause_after_ms=inferred_pause_ms(chunk), chapter=chunk.chapter
+            )
         )
-        for chunk, task in zip(chunks, order, strict=True)
-    ]
+    if failure is None:
+        logger.info(
+            "synthesised %d chunks (%d distinct) with %s in %.2f s; first clip after %.2f s",
+            total, len(tasks), engine.name, time.perf_counter() - started, first_at or 0.0,
+        )  # fmt: skip
+    return clips, failure

@@ -57,6 +57,10 @@ class Unit:
     reservoir: bytes = b""
     # PCM path
     pcm: memoryview | None = None
+    # Where the unit came from: the clip's index and the samples trimmed off its start (for
+    # placing the clip's word timings on the timeline: bot.pipeline.subtitles).
+    source: int = -1
+    head_samples: int = 0
 
 
 def compact(units: list[Unit]) -> list[Unit]:
@@ -170,6 +174,7 @@ def mp3_unit(clip: Clip, frames: list[Frame]) -> tuple[Unit, FrameKind]:
         pieces=pieces,
         frame_sizes=[frame.size for frame in kept],
         reservoir=reservoir_bytes,
+        head_samples=first * kind.samples_per_frame,
     )
     return unit, kind
 
@@ -284,7 +289,7 @@ def mp3_timeline(clips: Sequence[Clip]) -> Mp3Timeline | None:
     units: list[Unit] = []
     kinds: list[FrameKind] = []
     bitrates: Counter[int] = Counter()
-    for clip in clips:
+    for index, clip in enumerate(clips):
         if not clip.data:
             units.append(Unit(0, clip.pause_after_ms, clip.chapter))
             continue
@@ -296,6 +301,7 @@ def mp3_timeline(clips: Sequence[Clip]) -> Mp3Timeline | None:
             logger.info("MP3 clip not joinable frame by frame (%s); decoding instead", exc)
             return None
         unit, kind = mp3_unit(clip, frames)
+        unit.source = index
         if kinds and kind.stream_key != kinds[0].stream_key:
             logger.info("MP3 clips differ in rate or channels; decoding instead")
             return None
@@ -319,9 +325,15 @@ def wav_pcm(data: bytes) -> tuple[memoryview, int] | None:
 
 def trim_pcm(pcm: memoryview, rate: int) -> memoryview:
     """Cut leading and trailing silence, keeping a small margin on each side."""
+    begin, end = trim_bounds(pcm, rate)
+    return pcm[begin * 2 : end * 2]
+
+
+def trim_bounds(pcm: memoryview, rate: int) -> tuple[int, int]:
+    """The samples [begin, end) that `trim_pcm` keeps."""
     samples = pcm.cast("h") if sys.byteorder == "little" else None
     if samples is None:  # pragma: no cover - big-endian hosts
-        return pcm
+        return 0, len(pcm) // 2
     block = max(1, rate * TRIM_BLOCK_MS // 1000)
     count = len(samples)
     first = 0
@@ -331,7 +343,7 @@ def trim_pcm(pcm: memoryview, rate: int) -> memoryview:
             break
         first += block
     if first >= count:
-        return pcm[:0]
+        return 0, 0
     last = count
     while last > first:
         window = samples[max(first, last - block) : last]
@@ -339,9 +351,7 @@ def trim_pcm(pcm: memoryview, rate: int) -> memoryview:
             break
         last -= block
     margin = rate * EDGE_MARGIN_MS // 1000
-    begin = max(0, first - margin)
-    end = min(count, last + margin)
-    return pcm[begin * 2 : end * 2]
+    return max(0, first - margin), min(count, last + margin)
 
 
 async def pcm_units(clips: Sequence[Clip], default_rate: int) -> tuple[list[Unit], int]:
@@ -364,11 +374,20 @@ async def pcm_units(clips: Sequence[Clip], default_rate: int) -> tuple[list[Unit
         return await decode(clip)
 
     pcms = await asyncio.gather(*(pcm_of(c, p) for c, p in zip(clips, parsed, strict=True)))
-    trimmed = await asyncio.to_thread(
-        lambda: [trim_pcm(p, rate) if p is not None else None for p in pcms]
+    bounds = await asyncio.to_thread(
+        lambda: [trim_bounds(p, rate) if p is not None else (0, 0) for p in pcms]
     )
-    units = [
-        Unit(len(p) // 2 if p is not None else 0, clip.pause_after_ms, clip.chapter, pcm=p)
-        for clip, p in zip(clips, trimmed, strict=True)
-    ]
+    units = []
+    for index, (clip, pcm, (begin, end)) in enumerate(zip(clips, pcms, bounds, strict=True)):
+        kept = pcm[begin * 2 : end * 2] if pcm is not None else None
+        units.append(
+            Unit(
+                end - begin,
+                clip.pause_after_ms,
+                clip.chapter,
+                pcm=kept,
+                source=index,
+                head_samples=begin,
+            )
+        )
     return compact(units), rate

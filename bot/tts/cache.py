@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import os
 import tempfile
@@ -13,7 +14,7 @@ from typing import Final, Literal
 
 from bot.audio.mp3 import first_frame_kind
 from bot.audio.wav import read_wav
-from bot.models import Clip
+from bot.models import Clip, WordTiming
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +67,19 @@ class ClipCache:
                 logger.warning("discarding a damaged cache entry %s", path.name)
                 path.unlink(missing_ok=True)
                 return None
-            return Clip(data=data, format=fmt, sample_rate=rate)
+            return Clip(data=data, format=fmt, sample_rate=rate, words=self._words(key))
         return None
+
+    def _words(self, key: str) -> tuple[WordTiming, ...]:
+        """The clip's word timings from their sidecar file (engines that report them)."""
+        try:
+            rows = json.loads(self._path(key, "words.json").read_text(encoding="utf-8"))
+            return tuple(WordTiming(str(t), float(s), float(d)) for t, s, d in rows)
+        except FileNotFoundError:
+            return ()
+        except (OSError, ValueError, TypeError) as exc:
+            logger.warning("ignoring unreadable word timings of %s: %s", key[:12], exc)
+            return ()
 
     def put(self, engine: str, voice: str, text: str, clip: Clip) -> Path:
         """Store a clip atomically (temporary file, then rename). (Blocking: use a thread.)"""
@@ -78,6 +90,12 @@ class ClipCache:
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(clip.data)
+            if clip.words:  # written before the audio appears, so a hit always finds them
+                rows = [[w.text, w.start, w.duration] for w in clip.words]
+                words = self._path(key, "words.json")
+                words_tmp = words.with_name(f".tmp-{words.name}")
+                words_tmp.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+                words_tmp.replace(words)
             Path(tmp).replace(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
