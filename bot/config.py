@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     ffmpeg: Literal["auto", "system", "bundled"] = Field("auto", alias="HOERCLUB_FFMPEG")
     espeak: Literal["auto", "system", "bundled"] = Field("auto", alias="HOERCLUB_ESPEAK")
 
+    # --- feeds ----------------------------------------------------------------------------
+    # Bounds of each feed's adaptive polling interval, in seconds (tests set the lower one to 2).
+    feed_min_interval: int = Field(300, ge=1, alias="HOERCLUB_FEED_MIN_INTERVAL")
+    feed_max_interval: int = Field(6 * 3600, ge=1, alias="HOERCLUB_FEED_MAX_INTERVAL")
+    # Entries one chat gets singly per day; the rest waits for its next round-up.
+    feed_daily_cap: int = Field(20, ge=1, alias="HOERCLUB_FEED_DAILY_CAP")
+    # A feed failing without a break for this many days (and many attempts) is switched off.
+    feed_deactivate_days: float = Field(3.0, gt=0, alias="HOERCLUB_FEED_DEACTIVATE_DAYS")
+
     # --- telegram -------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(TELEGRAM_DEFAULT_BASE_URL, alias="TELEGRAM_API_BASE_URL")
