@@ -39,6 +39,8 @@ HOMES = {
     "telegram": "bot.telegram",
     "trafilatura": "bot.pipeline.extract",
     "gtts": "bot.tts.gtts",
+    "feedparser": "bot.feeds.parse",
+    "courlan": "bot.feeds.parse",
 }
 
 

@@ -117,7 +117,7 @@ def normalize_link(url: str, base: str = "") -> str:
 
 
 def link_key(url: str) -> str:
-    """`url` as an identity key: host without `www.`, path and query; scheme and fragment dropped."""
+    """`url` as an identity: host without `www.`, path and query; no scheme, no fragment."""
     if not url:
         return ""
     parts = urlsplit(url)

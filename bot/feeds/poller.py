@@ -1,4 +1,4 @@
-"""One poller for every subscription: each due feed fetched once, new entries turned into deliveries.
+"""One poller for all subscriptions: each due feed fetched once, new entries become deliveries.
 
 A cycle (`FeedPoller.poll_once`) fetches the feeds that are due, concurrently and conditionally
 (ETag, Last-Modified, and a hash of the body for servers that support neither), then writes each
@@ -253,7 +253,8 @@ class FeedPoller:
 
     async def _write_changed(self, outcome: _Outcome, tally: _Tally) -> None:
         """A feed with a new body: its new entries and the deliveries they cause, atomically."""
-        assert outcome.feed is not None and outcome.page is not None
+        if outcome.feed is None or outcome.page is None:
+            return
         now = self.clock()
         async with self.db.session() as session:
             repo = FeedRepository(session)
@@ -431,7 +432,13 @@ async def deliver_new(
             if await deliveries.has_story(sub.chat_id, keys_story, row.content_key):
                 continue
             reason, due = await _placement(
-                deliveries, sub, chat, now, singles, daily_cap, first=backlog
+                deliveries,
+                sub=sub,
+                chat=chat,
+                now=now,
+                singles=singles,
+                daily_cap=daily_cap,
+                first=backlog,
             )
             await deliveries.add(
                 FeedDeliveryRow(
@@ -455,12 +462,12 @@ async def deliver_new(
 
 async def _placement(
     deliveries: DeliveryRepository,
+    *,
     sub: FeedSubscriptionRow,
     chat: FeedChatRow | None,
     now: dt.datetime,
     singles: dict[int, int],
     daily_cap: int,
-    *,
     first: bool,
 ) -> tuple[str, dt.datetime]:
     """Why and when a delivery goes out: singly now (after quiet hours) or in a round-up."""

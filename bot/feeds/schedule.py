@@ -7,6 +7,7 @@ Local times ("22:00") are wall-clock times in the chat's time zone, daylight sav
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import statistics
 from collections.abc import Callable, Sequence
 from typing import Final
@@ -49,7 +50,7 @@ def cadence_interval(
 ) -> tuple[int, float | None]:
     """A first interval from publication dates, and the feed's entries per day (None: unknown)."""
     dates = sorted((d for d in published if d is not None), reverse=True)[:CADENCE_SAMPLE]
-    gaps = [(a - b).total_seconds() for a, b in zip(dates, dates[1:], strict=False)]
+    gaps = [(a - b).total_seconds() for a, b in itertools.pairwise(dates)]
     gaps = [gap for gap in gaps if gap > 0]
     if not gaps:
         return clamp_interval(DEFAULT_INTERVAL.total_seconds(), low, high), None
@@ -90,8 +91,7 @@ def parse_clock_time(text: str) -> dt.time:
     """ "7", "07:00" or "7.30" as a time of day; ValueError otherwise."""
     cleaned = text.strip().replace(".", ":")
     hour, _, minute = cleaned.partition(":")
-    value = dt.time(int(hour), int(minute or 0))
-    return value
+    return dt.time(int(hour), int(minute or 0))
 
 
 def local_day_start(now: dt.datetime, tz: ZoneInfo) -> dt.datetime:

@@ -79,7 +79,8 @@ class FeedRepository:
         """When the next followed, active feed is due."""
         followed = exists().where(FeedSubscriptionRow.feed_id == FeedRow.id)
         query = select(func.min(FeedRow.next_poll_at)).where(FeedRow.state == "active", followed)
-        return cast(dt.datetime | None, (await self.session.execute(query)).scalar())
+        result: dt.datetime | None = (await self.session.execute(query)).scalar()
+        return result
 
     # --- entries -------------------------------------------------------------------------
     async def known_keys(
@@ -100,7 +101,9 @@ class FeedRepository:
             )
             seen_entries.update((await self.session.execute(query)).scalars())
         for chunk in _chunks([key for key in link_keys if key]):
-            query = select(table.link_key).where(table.feed_id == feed_id, table.link_key.in_(chunk))
+            query = select(table.link_key).where(
+                table.feed_id == feed_id, table.link_key.in_(chunk)
+            )
             seen_links.update((await self.session.execute(query)).scalars())
         for chunk in _chunks(list(content_keys)):
             query = select(table.content_key).where(
@@ -140,7 +143,9 @@ class FeedRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
-    async def subscriptions_of_chat(self, chat_id: int) -> list[tuple[FeedSubscriptionRow, FeedRow]]:
+    async def subscriptions_of_chat(
+        self, chat_id: int
+    ) -> list[tuple[FeedSubscriptionRow, FeedRow]]:
         """A chat's subscriptions with their feeds, in the order they were made."""
         query = (
             select(FeedSubscriptionRow, FeedRow)
@@ -349,7 +354,7 @@ class DeliveryRepository:
         if not ids:
             return {}
         query = select(FeedRow.id, FeedRow.title).where(FeedRow.id.in_(ids))
-        return {feed_id: title for feed_id, title in (await self.session.execute(query)).tuples()}
+        return dict((await self.session.execute(query)).tuples())
 
     async def of_chat(self, chat_id: int) -> list[FeedDeliveryRow]:
         """Every delivery row of a chat, in creation order (for tests and the operator)."""

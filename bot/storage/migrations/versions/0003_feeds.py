@@ -63,7 +63,10 @@ def upgrade() -> None:
         sa.Column("published_at", TS, nullable=True),
         sa.Column("first_seen_at", TS, nullable=False),
         sa.ForeignKeyConstraint(
-            ["feed_id"], ["feeds.id"], name=op.f("fk_feed_entries_feed_id_feeds"), ondelete="CASCADE"
+            ["feed_id"],
+            ["feeds.id"],
+            name=op.f("fk_feed_entries_feed_id_feeds"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_feed_entries")),
         sa.UniqueConstraint("feed_id", "entry_key", name="uq_feed_entries_entry"),
@@ -148,7 +151,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_feed_deliveries_state_due", "feed_deliveries", ["state", "due_at"])
     op.create_index("ix_feed_deliveries_chat_created", "feed_deliveries", ["chat_id", "created_at"])
-    op.create_index("ix_feed_deliveries_chat_content", "feed_deliveries", ["chat_id", "content_key"])
+    op.create_index(
+        "ix_feed_deliveries_chat_content", "feed_deliveries", ["chat_id", "content_key"]
+    )
 
 
 def downgrade() -> None:
