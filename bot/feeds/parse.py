@@ -154,16 +154,18 @@ def _parse_xml_feed(body: bytes, url: str, content_type: str) -> Feed:
         io.BytesIO(body), response_headers=headers, resolve_relative_uris=False
     )
     version = parsed.get("version") or ""
-    if not version and not parsed.entries:
-        reason = parsed.get("bozo_exception")
-        raise MalformedFeedError(f"not a feed: {reason or 'no RSS, Atom or JSON Feed found'}")
     meta: Mapping[str, Any] = parsed.feed
     base = str(meta.get("link") or url)
     entries = [_xml_entry(item, base or url) for item in parsed.entries]
+    kept = tuple(entry for entry in entries if entry is not None)
+    # A document that broke off before its first entry is an error, not an empty feed.
+    if not kept and (not version or parsed.get("bozo")):
+        reason = parsed.get("bozo_exception")
+        raise MalformedFeedError(f"not a feed: {reason or 'no RSS, Atom or JSON Feed found'}")
     return Feed(
         title=plain_text(str(meta.get("title") or "")),
         link=normalize_link(str(meta.get("link") or ""), url),
-        entries=tuple(entry for entry in entries if entry is not None),
+        entries=kept,
     )
 
 

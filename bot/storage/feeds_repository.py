@@ -153,7 +153,7 @@ class FeedRepository:
             .where(FeedSubscriptionRow.chat_id == chat_id)
             .order_by(FeedSubscriptionRow.id)
         )
-        return [(sub, feed) for sub, feed in (await self.session.execute(query)).tuples()]
+        return [(sub, feed) for sub, feed in (await self.session.execute(query)).all()]
 
     async def subscription(self, subscription_id: int) -> FeedSubscriptionRow | None:
         """One subscription by id."""
@@ -354,7 +354,7 @@ class DeliveryRepository:
         if not ids:
             return {}
         query = select(FeedRow.id, FeedRow.title).where(FeedRow.id.in_(ids))
-        return dict((await self.session.execute(query)).tuples())
+        return dict((await self.session.execute(query)).all())
 
     async def of_chat(self, chat_id: int) -> list[FeedDeliveryRow]:
         """Every delivery row of a chat, in creation order (for tests and the operator)."""

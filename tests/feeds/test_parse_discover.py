@@ -50,6 +50,8 @@ def test_malformed_and_foreign_bodies_are_refused() -> None:
         parse_feed(b'{"items": "nein"}')
     with pytest.raises(MalformedFeedError):
         parse_feed(b"\x00\x01\x02")
+    with pytest.raises(MalformedFeedError):  # broke off before its first entry
+        parse_feed(b"<rss><channel><title>kaputt</title><item><title>halb")
 
 
 def test_feedparser_never_fetches_a_body_that_looks_like_a_url(feed_server: FeedServer) -> None:

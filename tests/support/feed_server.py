@@ -160,7 +160,7 @@ class FakeFeed:
             return Route(status=self.status, body=b"Fehler")
         body = self.body()
         headers: dict[str, str] = {}
-        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        etag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:16] + '"'
         modified = format_datetime(BASE_TIME + dt.timedelta(minutes=self.version), usegmt=True)
         if self.etag:
             headers["ETag"] = etag
