@@ -244,7 +244,7 @@ class FeedPoller:
                 feed.last_polled_at = feed.updated_at = now
                 if outcome.error is None:
                     tally.not_modified += 1
-                    self._succeeded(feed, outcome.page, now, found_new=False)
+                    self._succeeded(feed, outcome.page, now, found_new=0)
                     continue
                 tally.failed += 1
                 gone = await self._failed(repo, feed, outcome.error, now)
@@ -261,11 +261,12 @@ class FeedPoller:
             feed = await repo.feed(outcome.feed_id, lock=True)
             if feed is None:
                 return
+            elapsed = (now - feed.last_polled_at).total_seconds() if feed.last_polled_at else None
             feed.last_polled_at = feed.updated_at = now
             digest = body_hash(outcome.page.content)
             if digest == feed.body_hash:
                 tally.not_modified += 1
-                self._succeeded(feed, outcome.page, now, found_new=False)
+                self._succeeded(feed, outcome.page, now, found_new=0)
                 return
             tally.changed += 1
             first = feed.last_success_at is None
@@ -285,7 +286,9 @@ class FeedPoller:
                 feed.interval_seconds, _ = cadence_interval(
                     [entry.published for entry in outcome.feed.entries], self.low, self.high
                 )
-            self._succeeded(feed, outcome.page, now, found_new=bool(new_rows), adapt=not first)
+            self._succeeded(
+                feed, outcome.page, now, found_new=len(new_rows), adapt=not first, elapsed=elapsed
+            )
             feed.body_hash = digest
 
     def _succeeded(
@@ -294,8 +297,9 @@ class FeedPoller:
         page: Page | None,
         now: dt.datetime,
         *,
-        found_new: bool,
+        found_new: int,
         adapt: bool = True,
+        elapsed: float | None = None,
     ) -> None:
         if page is not None:
             if page.status != 304:
@@ -309,7 +313,11 @@ class FeedPoller:
                 feed.fetch_url = page.final_url
         if adapt:
             feed.interval_seconds = next_interval(
-                feed.interval_seconds, found_new=found_new, low=self.low, high=self.high
+                feed.interval_seconds,
+                found_new=found_new,
+                low=self.low,
+                high=self.high,
+                elapsed=elapsed,
             )
         feed.failures = 0
         feed.failing_since = None

@@ -58,10 +58,21 @@ def cadence_interval(
     return clamp_interval(gap / POLLS_PER_GAP, low, high), 86400 / gap
 
 
-def next_interval(current: int, *, found_new: bool, low: int, high: int) -> int:
-    """The interval after a successful poll: shorter when it found news, longer when not."""
-    factor = SHORTEN_ON_NEWS if found_new else LENGTHEN_ON_QUIET
-    return clamp_interval(current * factor, low, high)
+def next_interval(
+    current: int, *, found_new: int, low: int, high: int, elapsed: float | None = None
+) -> int:
+    """The interval after a successful poll: shorter when it found news, longer when not.
+
+    With `found_new` entries over `elapsed` seconds since the last poll, the observed gap
+    between entries sets the pace at once (a feed found at 6 h with 30 new entries drops to
+    the lower bound instead of halving its way down while the feed scrolls entries away).
+    """
+    if not found_new:
+        return clamp_interval(current * LENGTHEN_ON_QUIET, low, high)
+    shorter = current * SHORTEN_ON_NEWS
+    if elapsed is not None and elapsed > 0:
+        shorter = min(shorter, elapsed / found_new / POLLS_PER_GAP)
+    return clamp_interval(shorter, low, high)
 
 
 def backoff_delay(interval: int, failures: int, *, high: int) -> int:
