@@ -12,6 +12,7 @@ BENCHMARKS = (
     "bench_tts",
     "bench_join",
     "bench_bot",
+    "bench_feeds",
 )
 
 
