@@ -1,4 +1,4 @@
-"""Command line: `hoerclub read|extract|normalize|voices|demo|check|bot|run`, or `python -m bot`."""
+"""Command line: `hoerclub read|extract|normalize|voices|feed|demo|check|bot|run`."""
 
 from __future__ import annotations
 
@@ -273,6 +273,52 @@ def _cmd_normalize(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _cmd_feed(args: argparse.Namespace, settings: Settings) -> int:
+    """What the poller would see at a feed URL, site URL or domain."""
+    from bot.feeds.service import PREVIEW_ENTRIES, FeedService  # noqa: PLC0415
+    from bot.pipeline.fetch import Fetcher  # noqa: PLC0415
+    from bot.storage.db import Database  # noqa: PLC0415
+
+    fetcher = Fetcher(settings)
+    # A preview touches no database: the service gets one it never opens.
+    service = FeedService(Database("sqlite+aiosqlite://"), fetcher, settings)
+    try:
+        preview = await service.preview(args.source)
+    finally:
+        await fetcher.aclose()
+        await service.db.dispose()
+    entries = [
+        {
+            "title": entry.title,
+            "link": entry.link,
+            "id": entry.id,
+            "published": entry.published.isoformat() if entry.published else None,
+            "summary": entry.summary,
+        }
+        for entry in preview.entries
+    ]
+    info = {
+        "feed_url": preview.url,
+        "title": preview.title,
+        "link": preview.link,
+        "entries": entries,
+        "entry_count": len(entries),
+        "entries_per_day": round(preview.entries_per_day, 1) if preview.entries_per_day else None,
+        "next_interval_seconds": preview.interval_seconds,
+    }
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False))
+        return EXIT_OK
+    pace = f"{info['entries_per_day']} pro Tag" if info["entries_per_day"] else "unbekannt"
+    print(f"Feed:       {preview.url}")
+    print(f"Titel:      {preview.title or '–'}   Seite: {preview.link or '–'}")
+    print(f"Einträge:   {len(entries)}, Takt: {pace}")
+    print(f"Nächster Abruf in {preview.interval_seconds} s")
+    for entry in entries[:PREVIEW_ENTRIES]:
+        print(f"  {entry['published'] or '–':25}  {entry['title']}")
+    return EXIT_OK
+
+
 def find_sample() -> Path:
     """The sample article: examples/ in the checkout, or in the working directory (the image)."""
     candidates = [
@@ -412,6 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
     norm = sub.add_parser("normalize", help="each input line in its spoken form")
     norm.add_argument("file", nargs="?", default="-")
 
+    feed = sub.add_parser("feed", help="what the feed poller would see at a URL or domain")
+    feed.add_argument("source", help="feed URL, site URL or bare domain (heise.de)")
+    feed.add_argument("--json", action="store_true", help="one JSON object")
+
     demo = sub.add_parser("demo", help="offline demo: the sample article as artikel.mp3")
     demo.add_argument("-o", "--output", default=None)
     voices = sub.add_parser("voices", help="list the engines and their voices")
@@ -454,6 +504,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_cmd_demo(args, settings))
         if args.command == "voices":
             return _cmd_voices(args)
+        if args.command == "feed":
+            return asyncio.run(_cmd_feed(args, settings))
         if args.command == "check":
             return _cmd_check(settings)
         if args.command == "bot":

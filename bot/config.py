@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, alias="HOERCLUB_LLM_MODEL")
     llm_api_key: SecretStr | None = Field(None, alias="HOERCLUB_LLM_API_KEY")
     llm_timeout: float = Field(30.0, gt=0, alias="HOERCLUB_LLM_TIMEOUT")
+    # --- feeds ----------------------------------------------------------------------------
+    # Bounds of each feed's adaptive polling interval, in seconds (tests set the lower one to 2).
+    feed_min_interval: int = Field(300, ge=1, alias="HOERCLUB_FEED_MIN_INTERVAL")
+    feed_max_interval: int = Field(6 * 3600, ge=1, alias="HOERCLUB_FEED_MAX_INTERVAL")
+    # Entries one chat gets singly per day; the rest waits for its next round-up.
+    feed_daily_cap: int = Field(20, ge=1, alias="HOERCLUB_FEED_DAILY_CAP")
+    # A feed failing without a break for this many days (and many attempts) is switched off.
+    feed_deactivate_days: float = Field(3.0, gt=0, alias="HOERCLUB_FEED_DEACTIVATE_DAYS")
 
     # --- telegram -------------------------------------------------------------------------
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")

@@ -43,6 +43,8 @@ class Page:
     content: bytes
     charset: str | None = None
     content_type: str = "text/html"
+    # The status of each redirect hop followed (301, 302, ...): a feed moves only on 301/308.
+    redirects: tuple[int, ...] = ()
 
     @property
     def text(self) -> str:

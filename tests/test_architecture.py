@@ -43,6 +43,8 @@ HOMES = {
     "edge_tts": "bot.tts.edge",
     "openai": "bot.pipeline.llm",
     "simplemma": "bot.pipeline.summarize",
+    "feedparser": "bot.feeds.parse",
+    "courlan": "bot.feeds.parse",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import dataclasses
 import logging
 import re
 import ssl
@@ -377,14 +378,30 @@ class Fetcher:
             },
         )
 
-    async def fetch(self, url: str, *, accept: tuple[str, ...] = HTML_TYPES) -> Page:
-        """Fetch `url` (redirects followed and re-checked) and return the page if `accept`ed."""
+    async def fetch(
+        self,
+        url: str,
+        *,
+        accept: tuple[str, ...] = HTML_TYPES,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Page:
+        """Fetch `url` (redirects followed and re-checked) and return the page if `accept`ed.
+
+        With `etag` or `last_modified` the request is conditional, and a 304 comes back as a
+        `Page` with status 304 and no content (feeds poll this way).
+        """
         started = time.perf_counter()
         trace = _Trace(host=_host_for_log(url))
         outcome = "ok"
+        validators: dict[str, str] = {}
+        if etag:
+            validators["If-None-Match"] = etag
+        if last_modified:
+            validators["If-Modified-Since"] = last_modified
         try:
             async with asyncio.timeout(self._timeout):
-                return await self._fetch(url, accept, trace)
+                return await self._fetch(url, accept, trace, validators)
         except TimeoutError as exc:
             outcome = "timeout"
             raise FetchTimeoutError(
@@ -411,10 +428,17 @@ class Fetcher:
         """Close the connection pool."""
         await self._client.aclose()
 
-    async def _fetch(self, url: str, accept: tuple[str, ...], trace: _Trace) -> Page:
+    async def _fetch(
+        self,
+        url: str,
+        accept: tuple[str, ...],
+        trace: _Trace,
+        validators: dict[str, str] | None = None,
+    ) -> Page:
         current = parse_source_url(url)
         cookies = httpx.Cookies()  # lives for this redirect chain only
-        headers = {"Accept": _accept_header(accept)}
+        headers = {"Accept": _accept_header(accept), **(validators or {})}
+        hops: list[int] = []
         for hop in range(MAX_REDIRECTS + 1):
             trace.host = current.host
             request = self._client.build_request("GET", current, headers=headers)
@@ -423,8 +447,19 @@ class Fetcher:
             try:
                 trace.status = response.status_code
                 cookies.extract_cookies(response)
+                if response.status_code == 304 and validators:
+                    return Page(
+                        url=url,
+                        final_url=str(current),
+                        status=304,
+                        headers=httpx.Headers(response.headers),
+                        content=b"",
+                        content_type="",
+                        redirects=tuple(hops),
+                    )
                 if response.status_code not in REDIRECT_STATUSES:
-                    return await self._page(url, current, response, accept, trace)
+                    page = await self._page(url, current, response, accept, trace)
+                    return dataclasses.replace(page, redirects=tuple(hops))
                 location = response.headers.get("location")
                 if not location:
                     raise HTTPStatusError(
@@ -436,6 +471,7 @@ class Fetcher:
                         f"more than {MAX_REDIRECTS} redirects", limit=MAX_REDIRECTS, url=url
                     )
                 current = parse_source_url(urljoin(str(current), location))
+                hops.append(response.status_code)
                 trace.redirects += 1
             finally:
                 await response.aclose()

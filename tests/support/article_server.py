@@ -160,6 +160,9 @@ Handler = Callable[[RecordedRequest], Route]
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops connections when a client opens several at
+    # once (the feed poller opens 8), and each dropped SYN costs a 1 s retransmission.
+    request_queue_size = 128
     owner: ArticleServer
 
     def handle_error(self, request: object, client_address: object) -> None:

@@ -1,0 +1,1 @@
+"""Topic feeds: discovering, parsing and polling feeds, and the deliveries they produce."""
