@@ -41,6 +41,7 @@ HOMES = {
     "gtts": "bot.tts.gtts",
     "openai": "bot.pipeline.llm",
     "simplemma": "bot.pipeline.summarize",
+    "pydub": "bot.pipeline.sound",
 }
 
 

@@ -28,7 +28,7 @@ from bot.models import (
     Segment,
 )
 from bot.pipeline.article import ArticleLoader, text_to_article
-from bot.pipeline.assemble import AudioTags, assemble
+from bot.pipeline.assemble import LOUDNESS_TARGET_LUFS, AudioTags, assemble
 from bot.pipeline.chunk import chunk_script
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.lexicon import Lexicon, load_lexicon
@@ -77,6 +77,10 @@ class RenderOptions:
     intro: bool = True
     truncate_words: int | None = None
     max_part_bytes: int | None = None
+    # The room's production: a chime before each section and one loudness for the whole file.
+    room: bool = True
+    # Direct quotations („…“, "…") in a third voice, where the engine has one (a user setting).
+    quote_voice: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,8 @@ class Pipeline:
             tempo=options.tempo,
             tags=tags,
             max_part_bytes=options.max_part_bytes,
+            chime=options.room,
+            loudness=LOUDNESS_TARGET_LUFS if options.room else None,
         )
         if progress:
             await progress(Progress("done", len(clips), len(clips), prepared.article))
