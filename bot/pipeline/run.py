@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -24,6 +24,7 @@ from bot.models import (
     AudioResult,
     Chunk,
     Clip,
+    Role,
     Script,
     Segment,
 )
@@ -34,7 +35,12 @@ from bot.pipeline.fetch import Fetcher
 from bot.pipeline.lexicon import Lexicon, load_lexicon
 from bot.pipeline.llm import ChatClient, LLMConfig
 from bot.pipeline.normalize import normalize
-from bot.pipeline.script import build_script, estimate_seconds, truncate_article
+from bot.pipeline.script import (
+    build_script,
+    estimate_seconds,
+    split_quotations,
+    truncate_article,
+)
 from bot.pipeline.shorten import Preference, SummaryResult, shorten
 from bot.pipeline.synthesize import synthesize_chunks
 from bot.pipeline.talk import TalkScript, talk_script, write_talk
@@ -93,6 +99,7 @@ class Prepared:
     engine: str
     voice: str
     truncated: bool
+    voices: Mapping[Role, str] = field(default_factory=dict)  # per role; `voice` is the reader's
 
 
 class Pipeline:
@@ -183,14 +190,18 @@ class Pipeline:
                 limit=self.settings.max_article_words,
             )
         engine = self.engine(options.engine)
-        voice = engine.voice_for(article.language)
-        if voice is None:
+        voices = engine.voices_for(article.language)
+        if voices is None:
             raise UnsupportedLanguageError(
                 f"engine {engine.name} has no voice for {article.language}",
                 language=article.language,
             )
         if script is None:
             script = build_script(article, intro=options.intro, truncated=truncated)
+        if not options.quote_voice:
+            voices["quote"] = voices["reader"]
+        elif voices["quote"] != voices["reader"]:
+            script = split_quotations(script)
         spoken = Script(
             tuple(
                 dataclasses.replace(seg, text=self.speakable(seg.text, script.language))
@@ -203,7 +214,7 @@ class Pipeline:
                 _non_empty(spoken), engine.max_chars, pack_segments=engine.max_chars <= 200
             )
         )
-        return Prepared(article, script, chunks, engine.name, voice, truncated)
+        return Prepared(article, script, chunks, engine.name, voices["reader"], truncated, voices)
 
     async def render(
         self,
@@ -274,7 +285,7 @@ class Pipeline:
         return await synthesize_chunks(
             engine,
             prepared.chunks,
-            prepared.voice,
+            prepared.voices or prepared.voice,
             concurrency=self.settings.tts_concurrency,
             cache=self.cache,
             on_progress=on_progress,
