@@ -13,6 +13,7 @@ BENCHMARKS = (
     "bench_join",
     "bench_bot",
     "bench_summarize",
+    "bench_room",
 )
 
 

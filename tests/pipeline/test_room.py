@@ -46,7 +46,8 @@ def _loudness(path: Path) -> tuple[float, float]:
     err = done.stderr.decode("utf-8", "replace")
     integrated = re.search(r"Integrated loudness:\s*I:\s*(-?[\d.]+) LUFS", err)
     peak = re.search(r"True peak:\s*Peak:\s*(-?[\d.]+) dBFS", err)
-    assert integrated and peak, err[-1500:]
+    assert integrated, err[-1500:]
+    assert peak, err[-1500:]
     return float(integrated.group(1)), float(peak.group(1))
 
 
