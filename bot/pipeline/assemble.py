@@ -87,7 +87,7 @@ LOUDNESS_SAMPLE_SECONDS: Final = 120.0
 # made up, by at most LIMITER_MAKEUP_MAX_DB. Over the ceiling each decibel of gain adds only
 # about half a LU to espeak's speech (measured: +4.3 dB → -17.1, +5.4 dB → -16.6 LUFS), so the
 # first step assumes that slope and the second takes the secant of the two measurements.
-LIMITER_SAMPLE_SECONDS: Final = 60.0
+LIMITER_SAMPLE_SECONDS: Final = 30.0
 LIMITER_PASSES: Final = 2
 LIMITED_SLOPE: Final = 0.5
 LIMITER_MAKEUP_MAX_DB: Final = 8.0
