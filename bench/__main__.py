@@ -14,6 +14,7 @@ BENCHMARKS = (
     "bench_bot",
     "bench_summarize",
     "bench_feeds",
+    "bench_room",
 )
 
 

@@ -107,7 +107,9 @@ class Article:
         return count_words(self.text)
 
 
-Role = Literal["host", "reader", "quote"]
+Role = Literal["host", "reader", "quote", "guest"]
+# Every role, in the order an engine names voices for them.
+ROLES: Final[tuple[Role, ...]] = ("host", "reader", "quote", "guest")
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ class Chunk:
     segment_index: int
     pause_after_ms: int = 0
     chapter: str | None = None
+    role: Role = "reader"  # whose voice speaks it
 
 
 @dataclass(frozen=True)

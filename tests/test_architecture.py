@@ -45,6 +45,7 @@ HOMES = {
     "simplemma": "bot.pipeline.summarize",
     "feedparser": "bot.feeds.parse",
     "courlan": "bot.feeds.parse",
+    "pydub": "bot.pipeline.sound",
 }
 
 

@@ -338,3 +338,43 @@ def xing_toc(frame_sizes: Sequence[int], header_bytes: int) -> bytes:
             index += 1
         toc[percent] = min(255, position * 256 // total)
     return bytes(toc)
+
+
+# --- gain without decoding ------------------------------------------------------------------
+# One step of a granule's global_gain scales its decoded samples by 2^(1/4): 1.5 dB.
+GLOBAL_GAIN_STEP_DB: Final = 1.5
+_GLOBAL_GAIN_MAX: Final = 255
+
+
+def scale_global_gain(data: bytes | memoryview, steps: int) -> bytes:
+    """The frames in `data` made `steps` × 1.5 dB louder (quieter when negative), undecoded.
+
+    Each granule's `global_gain` (8 bits of the side information) sets the quantiser step of
+    all its samples, so adding to it scales the decoded audio exactly, as mp3gain does; the main
+    data, and with it the bit reservoir, is left as it is. Granules that code nothing
+    (part2_3_length 0) stay as they are.
+    """
+    out = bytearray(data)
+    if not steps:
+        return bytes(out)
+    raw = bytes(out)
+    for frame in parse_mp3(raw):
+        kind = frame.kind
+        total = kind.side_info_bytes * 8
+        bits = side_info_bits(raw, frame)
+        if kind.lsf:
+            pos = 8 + (1 if kind.channels == 1 else 2)
+            blocks, per_block = kind.channels, 63
+        else:
+            pos = 9 + (5 if kind.channels == 1 else 3) + 4 * kind.channels
+            blocks, per_block = 2 * kind.channels, 59
+        for _ in range(blocks):
+            if (bits >> (total - pos - 12)) & 0xFFF:  # part2_3_length: the granule codes audio
+                shift = total - pos - 12 - 9 - 8  # global_gain follows big_values (9 bits)
+                gain = (bits >> shift) & 0xFF
+                new = min(_GLOBAL_GAIN_MAX, max(0, gain + steps))
+                bits = bits & ~(0xFF << shift) | (new << shift)
+            pos += per_block
+        start = frame.side_info_offset
+        out[start : start + kind.side_info_bytes] = bits.to_bytes(kind.side_info_bytes, "big")
+    return bytes(out)

@@ -17,23 +17,28 @@ Trimming and the layout of the timeline are bot.pipeline.timeline's; tags bot.pi
 import asyncio
 import functools
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
-from bot.audio.mp3 import FrameKind, xing_frame, xing_toc
+from bot.audio.mp3 import GLOBAL_GAIN_STEP_DB, FrameKind, parse_mp3, xing_frame, xing_toc
 from bot.errors import AudioError
 from bot.limits import TEMPO_RANGE
 from bot.models import Clip
-from bot.pipeline.media import run_ffmpeg
+from bot.pipeline.media import measure_loudness, run_ffmpeg
+from bot.pipeline.sound import chime_mp3, chime_pcm
 from bot.pipeline.tags import AudioTags, tag_reserve, write_tags
 from bot.pipeline.timeline import (
     Mp3Timeline,
     Part,
     PcmTimeline,
+    Unit,
+    insert_sounds,
     mp3_timeline,
+    mp3_unit,
     part_chapters,
     pcm_units,
     plan_parts,
@@ -61,6 +66,36 @@ OPUS_COMPRESSION_LEVEL: Final = 5
 # Opus is VBR and Ogg adds page headers (~1 %): parts are planned at this much over the
 # nominal bitrate; a part that still comes out too big is re-planned from the measured rate.
 OGG_SIZE_FACTOR: Final = 1.05
+
+# --- the room: loudness and the chime --------------------------------------------------------
+# Speech on phones: -16 LUFS integrated (the level Apple and most podcast hosts ask for), true
+# peak under -1 dBTP. The sample peak is kept 1.5 dB further down, because the encoder's
+# own overshoot adds about a decibel to the true peak (espeak speech limited at -2 dBFS came
+# out of LAME at -1.0 dBTP; tests/pipeline/test_room measures it).
+LOUDNESS_TARGET_LUFS: Final = -16.0
+PEAK_CEILING_DBFS: Final = -2.5
+# Opus at 24 kbit/s overshoots more: limited at -2 dBFS, espeak speech came out at 0 dBTP;
+# at -3.5 dBFS still at -0.7 dBTP; -4.5 dBFS keeps it under -1 (measured with this project's
+# ffmpeg on the sample article; a low-pass before the limiter did not help: it is codec noise).
+OPUS_PEAK_CEILING_DBFS: Final = -4.5
+# Loudness is measured on this much speech, whole clips spread evenly over the article: one
+# engine's voice is steady, and measuring all of a 13-minute gTTS article took 0.9 s (an MP3
+# decode) where the synthesis without the room took 12 s (bench_room); measured from this
+# sample, bench_room's 16-minute files come out at -16.4 LUFS.
+LOUDNESS_SAMPLE_SECONDS: Final = 120.0
+# The limiter's cost in loudness is measured on this much speech taken across the article and
+# made up, by at most LIMITER_MAKEUP_MAX_DB. Over the ceiling each decibel of gain adds only
+# about half a LU to espeak's speech (measured: +4.3 dB → -17.1, +5.4 dB → -16.6 LUFS), so the
+# first step assumes that slope and the second takes the secant of the two measurements.
+LIMITER_SAMPLE_SECONDS: Final = 30.0
+LIMITER_PASSES: Final = 2
+LIMITED_SLOPE: Final = 0.5
+LIMITER_MAKEUP_MAX_DB: Final = 8.0
+# Each heading: the paragraph before it ends, at most this much quiet, the chime, a breath, the
+# heading. 700 + 650 (the chime) + 250 ms is 400 ms more than the plain 1.2 s pause before a
+# heading: enough to hear a new section begin, too little to wonder whether the audio stopped.
+CHIME_BEFORE_MS: Final = 700
+CHIME_AFTER_MS: Final = 250
 
 
 @dataclass(frozen=True)
@@ -124,8 +159,10 @@ async def _encode(
     fmt: Literal["mp3", "ogg"],
     tempo: float,
     mp3_bitrate: int,
+    gain: Sequence[str] = (),
 ) -> None:
-    filters = ["-af", f"atempo={tempo:g}"] if tempo != 1.0 else []
+    chain = [*gain, *([f"atempo={tempo:g}"] if tempo != 1.0 else [])]
+    filters = ["-af", ",".join(chain)] if chain else []
     tmp = target.with_name(f".{target.name}.tmp")
     try:
         await run_ffmpeg(
@@ -147,8 +184,14 @@ async def assemble(
     tempo: float = 1.0,
     tags: AudioTags | None = None,
     max_part_bytes: int | None = None,
+    chime: bool = False,
+    loudness: float | None = None,
 ) -> AssembledAudio:
-    """Join the clips into `out_path` (or `<stem>-teilN` parts, each under `max_part_bytes`)."""
+    """Join the clips into `out_path` (or `<stem>-teilN` parts, each under `max_part_bytes`).
+
+    With `chime` the room's chime sounds before every chapter (and carries its mark); with
+    `loudness` (LUFS) the speech is measured once and brought to that level with one gain.
+    """
     if fmt not in ("mp3", "ogg"):
         raise AudioError(f"unsupported output format {fmt!r}")
     if not TEMPO_RANGE[0] <= tempo <= TEMPO_RANGE[1]:
@@ -159,11 +202,14 @@ async def assemble(
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     mp3 = await asyncio.to_thread(mp3_timeline, clips)
+    if mp3 is not None and mp3.units:
+        await _room_mp3(mp3, chime=chime, loudness=loudness)
     if mp3 is not None and fmt == "mp3" and tempo == 1.0:
         result = await asyncio.to_thread(_write_frames, mp3, out_path, tags, max_part_bytes)
     else:
         timeline: Mp3Timeline | PcmTimeline
         method: Literal["frames+encode", "pcm+encode"]
+        gain: list[str] = []
         if mp3 is not None:
             timeline, method = mp3, "frames+encode"
             input_args = ["-f", "mp3"]
@@ -173,11 +219,14 @@ async def assemble(
             timeline, method = PcmTimeline(units, rate), "pcm+encode"
             input_args = ["-f", "s16le", "-ar", str(rate), "-ac", "1"]
             bitrate = MP3_BITRATE
+            if units:
+                gain = await _room_pcm(timeline, fmt=fmt, chime=chime, loudness=loudness)
         if not timeline.units:
             raise AudioError("the clips hold nothing but silence")
         result = await _write_encoded(
             timeline, method=method, input_args=input_args, out_path=out_path, fmt=fmt,
             tempo=tempo, tags=tags, max_part_bytes=max_part_bytes, mp3_bitrate=bitrate,
+            gain=gain,
         )  # fmt: skip
     logger.info(
         "assembled %d clips into %d file(s), %.1f s of audio, via %s in %.2f s",
@@ -185,6 +234,107 @@ async def assemble(
         time.perf_counter() - started,
     )  # fmt: skip
     return result
+
+
+async def _room_mp3(timeline: Mp3Timeline, *, chime: bool, loudness: float | None) -> None:
+    """Loudness and chime on the frame join: global_gain steps of 1.5 dB, a pre-encoded chime.
+
+    Nothing is re-encoded: the speech is measured once (a decode through ebur128) and every
+    speech granule's global_gain moves by the same number of steps, as far as the peak allows.
+    """
+    if loudness is not None:
+        sample: list[bytes | memoryview] = []
+        for index in _spread(timeline.units, timeline.rate, LOUDNESS_SAMPLE_SECONDS):
+            sample.extend(timeline.part(index, index + 1).feed)  # each carries its reservoir
+        measured = await measure_loudness(["-f", "mp3"], sample)
+        steps = round((loudness - measured.integrated) / GLOBAL_GAIN_STEP_DB)
+        headroom = math.floor((PEAK_CEILING_DBFS - measured.peak) / GLOBAL_GAIN_STEP_DB)
+        steps = min(steps, headroom) if math.isfinite(measured.integrated) else 0
+        logger.info(
+            "speech at %.1f LUFS, peak %.1f dBFS: %+d global_gain steps (%+.1f dB)",
+            measured.integrated, measured.peak, steps, steps * GLOBAL_GAIN_STEP_DB,
+        )  # fmt: skip
+        await asyncio.to_thread(timeline.scale_speech, steps)
+    if chime and any(unit.chapter for unit in timeline.units):
+        data = await chime_mp3(timeline.rate, timeline.kind.bitrate)
+        sound, kind = mp3_unit(Clip(data=data, format="mp3", sample_rate=timeline.rate),
+                               parse_mp3(data))  # fmt: skip
+        if kind.stream_key != timeline.kind.stream_key:
+            raise AudioError("the chime was encoded in another MP3 format than the speech")
+        timeline.units = insert_sounds(
+            timeline.units, sound, before_ms=CHIME_BEFORE_MS, after_ms=CHIME_AFTER_MS
+        )
+
+
+def _spread(units: Sequence[Unit], rate: int, seconds: float) -> list[int]:
+    """Indexes of speech units spread evenly over the article, about `seconds` of them."""
+    speech = [i for i, unit in enumerate(units) if not unit.sound and unit.samples]
+    total = sum(units[i].samples for i in speech) / rate
+    return speech[:: max(1, math.ceil(total / seconds))]
+
+
+def _speech_sample(units: Sequence[Unit], rate: int, seconds: float) -> list[memoryview]:
+    """The PCM of speech units spread evenly over the article, about `seconds` in all."""
+    picked = (units[i].pcm for i in _spread(units, rate, seconds))
+    return [pcm for pcm in picked if pcm is not None]
+
+
+def _gain_filters(gain_db: float, rate: int, ceiling_db: float | None) -> list[str]:
+    filters = [f"volume={gain_db:.2f}dB"]
+    if ceiling_db is not None:
+        # At the output rate, so the peaks a resampler makes between samples are limited too;
+        # level=0: no automatic make-up gain.
+        filters += [f"aresample={rate}", f"alimiter=limit={10 ** (ceiling_db / 20):.4f}:level=0"]
+    return filters
+
+
+async def _room_pcm(
+    timeline: PcmTimeline, *, fmt: Literal["mp3", "ogg"], chime: bool, loudness: float | None
+) -> list[str]:
+    """Loudness and chime on the PCM join: the encoder's filters for one measured gain.
+
+    The speech is measured once. Where the gain would lift its peaks over the ceiling a limiter
+    takes them, which costs loudness (espeak's glottal pulses make every voiced stretch peaky);
+    that loss is measured on a sample of the speech through the same filters and made up.
+    The chime goes in at the inverse gain, so it comes out at its own designed level.
+    """
+    gain_db = 0.0
+    filters: list[str] = []
+    if loudness is not None:
+        raw = ["-f", "s16le", "-ar", str(timeline.rate), "-ac", "1"]
+        speech = _speech_sample(timeline.units, timeline.rate, LOUDNESS_SAMPLE_SECONDS)
+        measured = await measure_loudness(raw, speech)
+        if math.isfinite(measured.integrated):
+            gain_db = loudness - measured.integrated
+            out_rate = MP3_SAMPLE_RATE if fmt == "mp3" else OPUS_SAMPLE_RATE
+            ceiling = PEAK_CEILING_DBFS if fmt == "mp3" else OPUS_PEAK_CEILING_DBFS
+            if measured.peak + gain_db <= ceiling:
+                filters = _gain_filters(gain_db, out_rate, None)
+            else:
+                sample = _speech_sample(timeline.units, timeline.rate, LIMITER_SAMPLE_SECONDS)
+                start, slope = gain_db, LIMITED_SLOPE
+                tried: tuple[float, float] | None = None
+                for _ in range(LIMITER_PASSES):
+                    chain = _gain_filters(gain_db, out_rate, ceiling)
+                    heard = (await measure_loudness(raw, sample, filters=chain)).integrated
+                    logger.debug("limited at %+.2f dB: %.2f LUFS", gain_db, heard)
+                    if tried is not None and gain_db != tried[0]:  # a secant step
+                        slope = max(0.1, min(1.0, (heard - tried[1]) / (gain_db - tried[0])))
+                    tried = (gain_db, heard)
+                    gain_db += (loudness - heard) / slope
+                    gain_db = min(gain_db, start + LIMITER_MAKEUP_MAX_DB)
+                filters = _gain_filters(gain_db, out_rate, ceiling)
+        logger.info(
+            "speech at %.1f LUFS, peak %.1f dBFS: %s",
+            measured.integrated, measured.peak, ",".join(filters) or "as it is",
+        )  # fmt: skip
+    if chime and any(unit.chapter for unit in timeline.units):
+        pcm = await asyncio.to_thread(chime_pcm, timeline.rate, -gain_db)
+        sound = Unit(len(pcm) // 2, 0, None, pcm=memoryview(pcm))
+        timeline.units = insert_sounds(
+            timeline.units, sound, before_ms=CHIME_BEFORE_MS, after_ms=CHIME_AFTER_MS
+        )
+    return filters
 
 
 def _chapters_per_part(
@@ -270,6 +420,7 @@ async def _write_encoded(
     tags: AudioTags | None,
     max_part_bytes: int | None,
     mp3_bitrate: int,
+    gain: Sequence[str] = (),
 ) -> AssembledAudio:
     """One ffmpeg per part; parts planned by estimated size, re-planned if one comes out big."""
     units = timeline.units
@@ -293,7 +444,7 @@ async def _write_encoded(
         sizes: list[int] = []
         for number, (path, part) in enumerate(zip(paths, parts, strict=True), start=1):
             await _encode(input_args, part.feed, path, fmt=fmt, tempo=tempo,
-                          mp3_bitrate=mp3_bitrate)  # fmt: skip
+                          mp3_bitrate=mp3_bitrate, gain=gain)  # fmt: skip
             await asyncio.to_thread(
                 functools.partial(write_tags, path, fmt, tags, per_part[number - 1],
                                   duration=part.seconds / tempo, part=(number, len(parts)))

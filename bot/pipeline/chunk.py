@@ -535,7 +535,7 @@ def chunk_script(script: Script, max_chars: int, *, pack_segments: bool = False)
                 pause = segments[run.parts[k][1]].pause_after_ms
             else:
                 pause = SENTENCE_PAUSE_MS if piece.sentence_end else 0
-            chunks.append(Chunk(piece.text, index, pause, chapter))
+            chunks.append(Chunk(piece.text, index, pause, chapter, segments[index].role))
     if pending_chapter is not None:
         logger.debug("chapter %r has no text after it and is dropped", pending_chapter)
     return chunks

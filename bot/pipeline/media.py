@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Final, Literal
@@ -100,6 +101,14 @@ async def run_ffmpeg(
 
     Raises AudioError with the tail of ffmpeg's stderr when it fails.
     """
+    stdout, _ = await run_ffmpeg_logged(args, feed=feed, what=what)
+    return stdout
+
+
+async def run_ffmpeg_logged(
+    args: Sequence[str], *, feed: Feed | None = None, what: str = "ffmpeg"
+) -> tuple[bytes, bytes]:
+    """`run_ffmpeg`, returning stderr beside stdout (for filters that report there)."""
     cmd = [ffmpeg_exe(), "-hide_banner", *(["-nostdin"] if feed is None else []), "-y", *args]
     proc = await asyncio.create_subprocess_exec(
         *cmd,
@@ -133,7 +142,7 @@ async def run_ffmpeg(
         raise
     if code != 0 or broken:
         raise AudioError(f"{what} failed (exit {code}): {_tail(stderr)}")
-    return stdout
+    return stdout, stderr
 
 
 async def _write_feed(stdin: asyncio.StreamWriter, feed: Feed) -> None:
@@ -164,3 +173,43 @@ async def decode_to_pcm(data: bytes, *, sample_rate: int, input_format: str | No
          "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"],
         feed=data, what="decoding a clip",
     )  # fmt: skip
+
+
+# --- loudness ------------------------------------------------------------------------------
+_INTEGRATED_RE: Final = re.compile(rb"Integrated loudness:\s*I:\s*(-?[\d.]+|-?inf|nan) LUFS")
+_PEAK_RE: Final = re.compile(rb"(?:Sample|True) peak:\s*Peak:\s*(-?[\d.]+|-?inf|nan) dBFS")
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """An EBU R 128 measurement: integrated loudness (LUFS) and peak (dBFS)."""
+
+    integrated: float
+    peak: float
+
+
+async def measure_loudness(
+    input_args: Sequence[str],
+    feed: Feed,
+    *,
+    true_peak: bool = False,
+    filters: Sequence[str] = (),
+) -> Loudness:
+    """Integrated loudness and peak of audio through ffmpeg's ebur128 (after `filters`).
+
+    The sample peak costs a third of the true peak (4× oversampling): 0.3 s against 1.2 s for
+    15 minutes of 22 kHz speech with this project's ffmpeg.
+    """
+    peak = "true" if true_peak else "sample"
+    # framelog=verbose keeps the per-frame lines out of the info-level log; the summary stays.
+    _, stderr = await run_ffmpeg_logged(
+        ["-loglevel", "info", *input_args, "-i", "pipe:0", "-vn",
+         "-af", ",".join([*filters, f"ebur128=peak={peak}:framelog=verbose"]),
+         "-f", "null", "-"],
+        feed=feed, what="measuring loudness",
+    )  # fmt: skip
+    integrated = _INTEGRATED_RE.search(stderr)
+    found_peak = _PEAK_RE.search(stderr)
+    if integrated is None or found_peak is None:
+        raise AudioError(f"ffmpeg reported no loudness: {_tail(stderr)}")
+    return Loudness(float(integrated.group(1)), float(found_peak.group(1)))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import urlsplit
@@ -24,17 +24,23 @@ from bot.models import (
     AudioResult,
     Chunk,
     Clip,
+    Role,
     Script,
     Segment,
 )
 from bot.pipeline.article import ArticleLoader, text_to_article
-from bot.pipeline.assemble import AudioTags, assemble
+from bot.pipeline.assemble import LOUDNESS_TARGET_LUFS, AudioTags, assemble
 from bot.pipeline.chunk import chunk_script
 from bot.pipeline.fetch import Fetcher
 from bot.pipeline.lexicon import Lexicon, load_lexicon
 from bot.pipeline.llm import ChatClient, LLMConfig
 from bot.pipeline.normalize import normalize
-from bot.pipeline.script import build_script, estimate_seconds, truncate_article
+from bot.pipeline.script import (
+    build_script,
+    estimate_seconds,
+    split_quotations,
+    truncate_article,
+)
 from bot.pipeline.shorten import Preference, SummaryResult, shorten
 from bot.pipeline.subtitles import write_subtitles
 from bot.pipeline.synthesize import synthesize_prefix
@@ -82,6 +88,10 @@ class RenderOptions:
     truncate_words: int | None = None
     max_part_bytes: int | None = None
     subtitles: bool = False  # a WebVTT file beside the audio (one file, not parts)
+    # The room's production: a chime before each section and one loudness for the whole file.
+    room: bool = True
+    # Direct quotations („…“, "…") in a third voice, where the engine has one (a user setting).
+    quote_voice: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,7 @@ class Prepared:
     spoken: Script | None = None
     # The engine speaks at the options' tempo itself (its rate): nothing left for atempo.
     engine_tempo: bool = False
+    voices: Mapping[Role, str] = field(default_factory=dict)  # per role; `voice` is the reader's
 
 
 class Pipeline:
@@ -205,8 +216,8 @@ class Pipeline:
                 limit=self.settings.max_article_words,
             )
         engine = self.engine(options.engine)
-        voice = engine.voice_for(article.language)
-        if voice is None:
+        voices = engine.voices_for(article.language)
+        if voices is None:
             raise UnsupportedLanguageError(
                 f"engine {engine.name} has no voice for {article.language}",
                 language=article.language,
@@ -219,6 +230,8 @@ class Pipeline:
                 engine=engine.name,
                 tempo=options.tempo,
             )
+        if options.quote_voice and voices["quote"] != voices["reader"]:
+            script = split_quotations(script)  # the words stay; quotes become their own segments
         spoken = _non_empty(
             Script(
                 tuple(
@@ -229,20 +242,29 @@ class Pipeline:
             )
         )
         return self._for_engine(
-            Prepared(article, script, (), engine.name, voice, truncated, spoken), engine, options
+            Prepared(article, script, (), engine.name, voices["reader"], truncated, spoken),
+            engine,
+            options,
         )
 
     def _for_engine(
         self, prepared: Prepared, engine: SpeechEngine, options: RenderOptions, start: int = 0
     ) -> Prepared:
-        """The spoken script from segment `start` on, chunked for `engine` at its voice."""
-        voice = engine.voice_for(prepared.article.language)
-        if voice is None:
+        """The spoken script from segment `start` on, chunked for `engine` at its voices."""
+        voices = engine.voices_for(prepared.article.language)
+        if voices is None:
             raise UnsupportedLanguageError(
                 f"engine {engine.name} has no voice for {prepared.article.language}",
                 language=prepared.article.language,
             )
+        if not options.quote_voice:
+            voices["quote"] = voices["reader"]
+        voice = voices["reader"]
         at_tempo = voice_at_tempo(engine, voice, options.tempo) if options.tempo != 1.0 else None
+        if at_tempo is not None:  # every role at the engine's own rate, or none
+            voices = {
+                role: voice_at_tempo(engine, v, options.tempo) or v for role, v in voices.items()
+            }
         spoken = prepared.spoken or prepared.script
         rest = Script(spoken.segments[start:], language=spoken.language)
         chunks = tuple(
@@ -255,6 +277,7 @@ class Pipeline:
             engine=engine.name,
             voice=at_tempo or voice,
             engine_tempo=at_tempo is not None,
+            voices=voices,
         )
 
     def engine_chain(self, first: str | None = None) -> list[str]:
@@ -302,6 +325,8 @@ class Pipeline:
             tempo=1.0 if prepared.engine_tempo else options.tempo,
             tags=tags,
             max_part_bytes=options.max_part_bytes,
+            chime=options.room,
+            loudness=LOUDNESS_TARGET_LUFS if options.room else None,
         )
         subtitles = None
         if options.subtitles and len(assembled.paths) == 1:
@@ -393,7 +418,7 @@ class Pipeline:
         return await synthesize_prefix(
             engine,
             prepared.chunks,
-            prepared.voice,
+            prepared.voices or prepared.voice,
             concurrency=concurrency,
             cache=self.cache,
             on_progress=on_progress,

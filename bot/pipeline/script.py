@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import Final
 
 from bot.models import Article, Block, BlockKind, Role, Script, Segment
@@ -143,7 +144,8 @@ def build_script(
     for index, block in enumerate(blocks):
         nxt = blocks[index + 1] if index + 1 < len(blocks) else None
         if block.kind is BlockKind.HEADING:
-            segments.append(Segment("reader", block.text, AFTER_HEADING_PAUSE_MS, block.text))
+            # The host announces each section (after the chime, where the room has one).
+            segments.append(Segment("host", block.text, AFTER_HEADING_PAUSE_MS, block.text))
             continue
         pause = (
             BEFORE_HEADING_PAUSE_MS
@@ -160,6 +162,56 @@ def build_script(
         # Said at the very end: the listener hears why the article stops short.
         segments.append(Segment("host", note, 0))
     return Script(tuple(segments), language=article.language)
+
+
+# A direct quotation: „…“ (German), "…" or »…« (guillemets), at least QUOTE_MIN_WORDS words;
+# shorter quoted runs are mostly names, titles or scare quotes („Tesla-Killer“), not speech.
+_QUOTATION: Final = re.compile(r'„[^„“”"]+[“”]|"[^"„“”]+"|»[^»«]+«')
+QUOTE_MIN_WORDS: Final = 3
+# Pause after a piece that ends a sentence (the chunker's sentence pause).
+QUOTE_SENTENCE_PAUSE_MS: Final = 250
+_SENTENCE_END: Final = re.compile(r"[.!?…][\"'“”«»)]*$")
+
+
+def _split_quotes(segment: Segment) -> list[Segment]:
+    pieces: list[tuple[Role, str]] = []
+    at = 0
+    for found in _QUOTATION.finditer(segment.text):
+        if len(found.group().split()) < QUOTE_MIN_WORDS:
+            continue
+        before = segment.text[at : found.start()].strip()
+        if before:
+            pieces.append((segment.role, before))
+        pieces.append(("quote", found.group()))
+        at = found.end()
+    after = segment.text[at:].strip()
+    if after:
+        pieces.append((segment.role, after))
+    if len(pieces) < 2:
+        return [segment]
+    out: list[Segment] = []
+    for n, (role, text) in enumerate(pieces):
+        last = n == len(pieces) - 1
+        pause = segment.pause_after_ms if last else 0
+        if not last and _SENTENCE_END.search(text):
+            pause = QUOTE_SENTENCE_PAUSE_MS
+        out.append(Segment(role, text, pause, segment.chapter if n == 0 else None))
+    return out
+
+
+def split_quotations(script: Script) -> Script:
+    """The reader's direct quotations as segments of their own in the "quote" role.
+
+    Not a word changes: the pieces, joined with single spaces, are each segment's text with its
+    whitespace at the cuts collapsed. The host's lines and headings stay whole.
+    """
+    segments: list[Segment] = []
+    for segment in script.segments:
+        if segment.role == "reader" and segment.chapter is None:
+            segments.extend(_split_quotes(segment))
+        else:
+            segments.append(segment)
+    return Script(tuple(segments), language=script.language)
 
 
 def truncate_article(article: Article, max_words: int) -> Article:

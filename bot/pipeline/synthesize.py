@@ -6,10 +6,10 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
 
-from bot.models import Chunk, Clip
+from bot.models import Chunk, Clip, Role
 from bot.tts.base import SpeechEngine
 from bot.tts.cache import ClipCache
 
@@ -40,7 +40,7 @@ def inferred_pause_ms(chunk: Chunk) -> int:
 async def synthesize_chunks(
     engine: SpeechEngine,
     chunks: Sequence[Chunk],
-    voice: str,
+    voice: str | Mapping[Role, str],
     *,
     concurrency: int,
     cache: ClipCache | None,
@@ -51,8 +51,9 @@ async def synthesize_chunks(
     Cached clips are read first; the rest are requested strictly in chunk order (the semaphore
     is FIFO), so the beginning of the article is ready first. Identical texts are synthesised
     once; each clip carries its chunk's pause (or a short inferred one for a mid-sentence cut,
-    see `inferred_pause_ms`) and chapter. The first failure cancels the rest and is raised as
-    it is (EngineBusyError, SynthesisError).
+    see `inferred_pause_ms`) and chapter. `voice` is one voice for every chunk, or a voice per
+    role (a chunk whose role is missing takes the reader's). The first failure cancels the
+    rest and is raised as it is (EngineBusyError, SynthesisError).
     """
     clips, failure = await synthesize_prefix(
         engine, chunks, voice, concurrency=concurrency, cache=cache, on_progress=on_progress
@@ -65,7 +66,7 @@ async def synthesize_chunks(
 async def synthesize_prefix(
     engine: SpeechEngine,
     chunks: Sequence[Chunk],
-    voice: str,
+    voice: str | Mapping[Role, str],
     *,
     concurrency: int,
     cache: ClipCache | None,
@@ -79,33 +80,41 @@ async def synthesize_prefix(
         return [], None
     slots = asyncio.Semaphore(max(1, concurrency))
     started = time.perf_counter()
-    distinct = list(dict.fromkeys(chunk.text for chunk in chunks if _speakable(chunk.text)))
+    if isinstance(voice, str):
+        keys = [(voice, chunk.text) for chunk in chunks]
+    else:
+        keys = [(voice.get(chunk.role) or voice["reader"], chunk.text) for chunk in chunks]
+    distinct = list(dict.fromkeys(key for key in keys if _speakable(key[1])))
     # One look at the disk for every chunk first: the misses then go to the engine strictly in
     # chunk order (the semaphore is FIFO and nothing awaits between it and the engine call).
-    cached: dict[str, Clip] = {}
+    cached: dict[tuple[str, str], Clip] = {}
     if cache is not None:
-        cached = await asyncio.to_thread(cache.get_many, engine.name, voice, distinct)
+        for name in dict.fromkeys(v for v, _ in distinct):
+            texts = [text for v, text in distinct if v == name]
+            found = await asyncio.to_thread(cache.get_many, engine.name, name, texts)
+            cached.update(((name, text), clip) for text, clip in found.items())
 
-    async def produce(text: str) -> Clip:
+    async def produce(key: tuple[str, str]) -> Clip:
+        name, text = key
         if not _speakable(text):
             return Clip(data=b"", format=engine.output_format, sample_rate=0)
-        if text in cached:
-            return cached[text]
+        if key in cached:
+            return cached[key]
         async with slots:
             if cache is None:
-                return await engine.synthesize(text, voice)
+                return await engine.synthesize(text, name)
             return await cache.get_or_create(
-                engine.name, voice, text, lambda: engine.synthesize(text, voice), lookup=False
+                engine.name, name, text, lambda: engine.synthesize(text, name), lookup=False
             )
 
-    tasks: dict[str, asyncio.Task[Clip]] = {}
+    tasks: dict[tuple[str, str], asyncio.Task[Clip]] = {}
     counts: dict[asyncio.Task[Clip], int] = {}
     order: list[asyncio.Task[Clip]] = []
-    for chunk in chunks:
-        task = tasks.get(chunk.text)
+    for key in keys:
+        task = tasks.get(key)
         if task is None:
-            task = asyncio.create_task(produce(chunk.text), name=f"tts-{len(tasks)}")
-            tasks[chunk.text] = task
+            task = asyncio.create_task(produce(key), name=f"tts-{len(tasks)}")
+            tasks[key] = task
         counts[task] = counts.get(task, 0) + 1
         order.append(task)
 

@@ -131,7 +131,7 @@ def _chapter(line: str) -> str:
 
 
 def talk_script(talk: TalkScript) -> Script:
-    """The conversation as a Script: the host's lines as host, the guest's as reader.
+    """The conversation as a Script: the host's lines as host, the guest's as guest.
 
     Each question of the host starts a chapter, so players can skip from question to question.
     """
@@ -141,5 +141,5 @@ def talk_script(talk: TalkScript) -> Script:
             chapter = _chapter(turn.line) if turn.line.rstrip().endswith("?") else None
             segments.append(Segment("host", turn.line, HOST_PAUSE_MS, chapter))
         else:
-            segments.append(Segment("reader", turn.line, GUEST_PAUSE_MS))
+            segments.append(Segment("guest", turn.line, GUEST_PAUSE_MS))
     return Script(tuple(segments), language=talk.language)

@@ -14,7 +14,7 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from bot.audio.mp3 import (
@@ -24,6 +24,7 @@ from bot.audio.mp3 import (
     main_data_begin,
     parse_mp3,
     reservoir_capacity,
+    scale_global_gain,
     silent_frame,
 )
 from bot.audio.wav import read_wav
@@ -61,6 +62,7 @@ class Unit:
     # placing the clip's word timings on the timeline: bot.pipeline.subtitles).
     source: int = -1
     head_samples: int = 0
+    sound: bool = False  # a room sound (the chime), not speech: loudness gain passes it by
 
 
 def compact(units: list[Unit]) -> list[Unit]:
@@ -76,6 +78,20 @@ def compact(units: list[Unit]) -> list[Unit]:
         if carried and not unit.chapter:
             unit.chapter = carried
         carried = None
+        out.append(unit)
+    return out
+
+
+def insert_sounds(units: list[Unit], sound: Unit, *, before_ms: int, after_ms: int) -> list[Unit]:
+    """`sound` before every unit that starts a chapter: it takes the chapter, so a player's
+    chapter mark lands on it; the pause before it is at most `before_ms`, after it `after_ms`."""
+    out: list[Unit] = []
+    for unit in units:
+        if unit.chapter:
+            if out:
+                out[-1].pause_after_ms = min(out[-1].pause_after_ms, before_ms)
+            out.append(replace(sound, chapter=unit.chapter, pause_after_ms=after_ms, sound=True))
+            unit.chapter = None
         out.append(unit)
     return out
 
@@ -196,6 +212,14 @@ class Mp3Timeline:
     units: list[Unit]
     kind: FrameKind  # of the silent frames: the clips' most common bitrate
     rate: int
+
+    def scale_speech(self, steps: int) -> None:
+        """Make every speech unit `steps` × 1.5 dB louder in place (global_gain; no decoding)."""
+        if not steps:
+            return
+        for unit in self.units:
+            if not unit.sound:
+                unit.pieces = [memoryview(scale_global_gain(piece, steps)) for piece in unit.pieces]
 
     @property
     def seconds_per_frame(self) -> float:

@@ -21,7 +21,7 @@ from typing import ClassVar, Final, Literal
 from bot.audio.wav import read_wav, wav_bytes
 from bot.config import Settings
 from bot.errors import SynthesisError
-from bot.models import Clip
+from bot.models import Clip, Role
 from bot.tts.base import SpeechEngine
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,14 @@ ESPEAK_VOICES: Final[Mapping[str, str]] = {
     "sk": "sk", "hu": "hu", "ro": "ro", "hr": "hr", "sl": "sl", "el": "el", "tr": "tr",
     "ru": "ru", "uk": "uk", "bg": "bg", "ca": "ca", "et": "et", "lv": "lv", "lt": "lt",
     "is": "is", "sr": "sr", "lb": "lb",
+}  # fmt: skip
+
+# Voices per role: espeak-ng's variants (espeak-ng-data/voices/!v) on the language's voice. The
+# host is a woman's voice beside the default male reader, so the two are told apart at once;
+# quotations get a second male variant (m3, lower and slower-sounding) that stays intelligible
+# at ESPEAK_WPM; the guest of a conversation speaks with the reader's voice.
+ESPEAK_ROLE_VARIANTS: Final[Mapping[Role, str]] = {
+    "host": "+f3", "reader": "", "quote": "+m3", "guest": "",
 }  # fmt: skip
 
 _SynthCallback = ctypes.CFUNCTYPE(
@@ -180,6 +188,13 @@ class EspeakEngine(SpeechEngine):
     def backend(self) -> str:
         """Where the voice comes from: the system binary or the wheel's library."""
         return f"system ({self.binary})" if self.binary else "library (espeakng-loader)"
+
+    def voices_for(self, language: str) -> dict[Role, str] | None:
+        """The language's voice with a variant per role (host "de+f3", reader "de", …)."""
+        voice = self.voice_for(language)
+        if voice is None:
+            return None
+        return {role: voice + variant for role, variant in ESPEAK_ROLE_VARIANTS.items()}
 
     async def synthesize(self, text: str, voice: str) -> Clip:
         """Speak one chunk and return it as a WAV clip."""

@@ -123,7 +123,12 @@ def _extract_audio(body: str) -> bytes | None:
 
 
 class GTTSEngine(SpeechEngine):
-    """The gTTS engine: Google Translate's voices, MP3 at 24 kHz mono, 100 characters a request."""
+    """The gTTS engine: Google Translate's voices, MP3 at 24 kHz mono, 100 characters a request.
+
+    One voice per language for every role (the inherited `voices_for`): Google's `tld` changes
+    the accent only for a few languages (English, French, Portuguese, Spanish, Chinese), German
+    sounds the same on every domain, and our configurable endpoint fixes the domain anyway.
+    """
 
     name = "gtts"
     max_chars = GTTS_MAX_CHARS

@@ -162,7 +162,8 @@ def test_chunk_script_carries_segment_index_chapter_and_pauses() -> None:
     )
     chunks = chunk_script(script, 60)
     assert [c.segment_index for c in chunks] == sorted(c.segment_index for c in chunks)
-    assert chunks[0] == Chunk("Willkommen im Hörclub.", 0, 800, None)
+    assert chunks[0] == Chunk("Willkommen im Hörclub.", 0, 800, None, "host")
+    assert {c.role for c in chunks if c.segment_index == 1} == {"reader"}
     reader = [c for c in chunks if c.segment_index == 1]
     assert len(reader) >= 3
     assert reader[0].chapter == "Einleitung"
@@ -175,7 +176,7 @@ def test_chunk_script_carries_segment_index_chapter_and_pauses() -> None:
     assert mid
     assert all(c.pause_after_ms == 0 for c in mid)
     # The empty segment's chapter moves to the next chunk.
-    assert chunks[-1] == Chunk("„Ein Zitat.“", 3, 400, "Leer")
+    assert chunks[-1] == Chunk("„Ein Zitat.“", 3, 400, "Leer", "quote")
 
 
 # --- packing segments (gTTS) ----------------------------------------------------------

@@ -154,10 +154,11 @@ async def test_the_model_writes_a_talk_that_passes_validation(
         assert fake.requests[-1]["response_format"] == {"type": "json_object"}
         assert "Wirtschaftsdienst Süd" in fake.requests[-1]["messages"][1]["content"]
         script = pipeline.talk_script(talk)
-        assert [s.role for s in script.segments][:2] == ["host", "reader"]
+        assert [s.role for s in script.segments][:2] == ["host", "guest"]
         assert script.segments[0].chapter is not None  # each question starts a chapter
         assert script.segments[0].pause_after_ms != script.segments[1].pause_after_ms
         prepared = pipeline.prepare(ARTICLE, RenderOptions(engine="espeak"), script)
+        assert prepared.voices["host"] != prepared.voices["guest"]  # espeak has variants
         spoken = " ".join(c.text for c in prepared.chunks)
         assert "Raumgespräch" in spoken
         assert "Willkommen im Hörclub" not in spoken  # the talk replaces the reading
