@@ -1,8 +1,7 @@
-"""German sentence splitting and chunking of text into engine-sized requests.
+"""Chunking of text into engine-sized requests, at German sentence boundaries.
 
-The splitter knows German ordinals ("am 24. November"), dates, dotted abbreviations
-("z. B.", "Nr.", "Prof.", from the table in `bot.pipeline.german`) and initials, so a
-sentence is never cut after them.
+Where a sentence ends is `bot.pipeline.sentences`' business (ordinals, dates, abbreviations
+and initials never end one).
 
 `chunk_text` chooses its cut points with a small dynamic programme over the words of the
 text: first as few chunks as the limit allows (plus a tuned allowance), then the best cut
@@ -25,7 +24,6 @@ space).
 from __future__ import annotations
 
 import logging
-import re
 import unicodedata
 from bisect import bisect_right
 from collections import deque
@@ -34,13 +32,18 @@ from itertools import pairwise
 from typing import Final
 
 from bot.models import Chunk, Script, Segment
-from bot.pipeline.german import (
-    ABBREVIATION_STEMS,
-    ABBREVIATION_STEMS_BEFORE_DIGIT,
-    SENTENCE_FINAL_STEMS,
-    SENTENCE_STARTERS,
-    word_set,
+from bot.pipeline.german import word_set
+from bot.pipeline.sentences import (
+    CLOSERS,
+    ends_sentence,
+    is_bare,
+    split_sentences,
+    strip_openers,
+    token_core,
+    token_paragraphs,
 )
+
+__all__ = ["SENTENCE_PAUSE_MS", "chunk_script", "chunk_text", "split_sentences"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +51,6 @@ logger = logging.getLogger(__name__)
 # 250 ms is the short sentence pause of radio news reading (between 200 and 300 ms).
 SENTENCE_PAUSE_MS: Final = 250
 
-# Characters that may close a sentence after its final mark: quotes and brackets.
-_CLOSERS: Final = "\"'“”‘’»«›‹)]}"
-# Characters that may open a sentence or a word.
-_OPENERS: Final = "\"'„“‚‘»«›‹([{"
 _DASHES: Final = frozenset({"-", "–", "—", "−"})
 
 
@@ -81,12 +80,6 @@ _WEAK_ENDINGS: Final = word_set(
     unsere dieser diese dieses diesen diesem mehr als rund knapp etwa fast über
     """
 )
-
-_ORDINAL_RE: Final = re.compile(r"\d+\.|\d{1,3}(?:\.\d{3})+\.|\d{1,2}\.\d{1,2}\.")
-_LETTER_DOTS_RE: Final = re.compile(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}\.?")
-_ROMAN_RE: Final = re.compile(r"(?=[IVXLC]{2,7}\.$)C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})\.")
-_YEAR_RE: Final = re.compile(r"1[1-9]\d\d|20\d\d|21\d\d")
-_PARAGRAPH_RE: Final = re.compile(r"\n[^\S\n]*\n\s*")
 
 # Quality of a cut after a token; a chunk costs _CHUNK_COST. An extra chunk is only worth it
 # when it buys several markedly better cuts, or keeps a sentence that fits whole. Tuned on
@@ -125,95 +118,6 @@ _Q_FORBIDDEN: Final = -10_000.0  # after an ordinal or abbreviation: only when u
 _Q_HARD: Final = -20_000.0  # inside a word longer than the limit
 
 
-def _strip_openers(token: str) -> str:
-    return token.lstrip(_OPENERS)
-
-
-def _core(token: str) -> str:
-    """The token without leading quotes/brackets and trailing closers."""
-    return token.lstrip(_OPENERS).rstrip(_CLOSERS)
-
-
-def _starts_lowercase(token: str) -> bool:
-    stripped = _strip_openers(token)
-    return bool(stripped) and stripped[0].islower()
-
-
-def _starts_digit(token: str) -> bool:
-    stripped = _strip_openers(token)
-    return bool(stripped) and stripped[0].isdigit()
-
-
-def _is_bare(token: str, nxt: str | None) -> bool:
-    """Whether the token is an ordinal, abbreviation, initial or Roman numeral with a period."""
-    word = _strip_openers(token)
-    if not word.endswith("."):
-        return False
-    if _ORDINAL_RE.fullmatch(word):
-        return True
-    stem = word[:-1]
-    if not stem or stem.endswith("."):
-        return False
-    lowered = stem.lower()
-    if len(stem) == 1 and stem.isalpha():
-        return True
-    if lowered in ABBREVIATION_STEMS:
-        return True
-    if lowered in ABBREVIATION_STEMS_BEFORE_DIGIT:
-        return nxt is not None and _starts_digit(nxt)
-    if _LETTER_DOTS_RE.fullmatch(word):
-        return True
-    return bool(_ROMAN_RE.fullmatch(word))
-
-
-def _ends_sentence(token: str, nxt: str | None) -> bool:
-    """Whether a sentence ends after `token` when `nxt` follows (None: end of text)."""
-    core = _core(token)
-    if not core or core[-1] not in ".!?…":
-        return False
-    if nxt is None:
-        return True
-    if _starts_lowercase(nxt):
-        return False
-    if core[-1] in "!?…" or core.endswith(".."):
-        return True
-    if token.rstrip(_CLOSERS) != token:
-        # "… gesagt.“ Dann": a quote or bracket after the period closes the sentence,
-        # unless what is quoted is itself an ordinal or abbreviation ("(S.)" is rare).
-        return not _ORDINAL_RE.fullmatch(core)
-    word = _strip_openers(token)
-    stem = word[:-1]
-    if stem.isdigit():
-        # "im Jahr 2021. Danach" ends a sentence; "am 24. November" does not.
-        return bool(_YEAR_RE.fullmatch(stem)) or _strip_openers(nxt) in SENTENCE_STARTERS
-    if stem.lower() in SENTENCE_FINAL_STEMS:
-        return True
-    return not _is_bare(token, nxt)
-
-
-def _paragraphs(text: str) -> list[list[str]]:
-    """Paragraphs (separated by a blank line) as lists of whitespace-separated tokens."""
-    out = []
-    for para in _PARAGRAPH_RE.split(text):
-        tokens = para.split()
-        if tokens:
-            out.append(tokens)
-    return out
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split German text into sentences, whitespace collapsed; a blank line also ends one."""
-    sentences: list[str] = []
-    for tokens in _paragraphs(text):
-        start = 0
-        for i, token in enumerate(tokens):
-            nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-            if nxt is None or _ends_sentence(token, nxt):
-                sentences.append(" ".join(tokens[start : i + 1]))
-                start = i + 1
-    return sentences
-
-
 def _split_long_word(word: str, max_chars: int) -> list[str]:
     """Cut a word longer than the limit, after a hyphen or slash where possible."""
     parts: list[str] = []
@@ -233,11 +137,11 @@ def _split_long_word(word: str, max_chars: int) -> list[str]:
 
 def _phrase_penalty(token: str, nxt: str) -> float:
     """How badly a cut between two plain words breaks a phrase (0.0: not at all)."""
-    word = _core(token)
+    word = token_core(token)
     lowered = word.lower()
     if lowered in _FUNCTION_WORDS:
         return _Q_AFTER_FUNCTION_WORD  # "Diskussionsrunden in | virtuellen Räumen"
-    after = _strip_openers(nxt)
+    after = strip_openers(nxt)
     if not after[:1].isupper() or after.isupper():
         return _Q_WORD
     if word[:1].isupper() and not word.isupper():
@@ -259,17 +163,17 @@ def _cut(token: str, nxt: str) -> tuple[float, bool]:
         if token.isdigit():
             return _Q_WEAK, False
         return _phrase_penalty(token, nxt), False
-    if _ends_sentence(token, nxt):
+    if ends_sentence(token, nxt):
         return _Q_SENTENCE, True
-    if last == "." and _is_bare(token, nxt):
+    if last == "." and is_bare(token, nxt):
         return _Q_FORBIDDEN, False
-    core = token.rstrip(_CLOSERS)
+    core = token.rstrip(CLOSERS)
     end = core[-1:] if core else ""
     if end in ";:" or token in _DASHES or nxt in _DASHES:
         return _Q_SEMICOLON, False
     if end == "," or core != token:
         return _Q_COMMA, False
-    if _strip_openers(nxt).lower() in _CONJUNCTIONS:
+    if strip_openers(nxt).lower() in _CONJUNCTIONS:
         return _Q_CONJUNCTION, False
     return _phrase_penalty(token, nxt), False
 
@@ -413,7 +317,7 @@ def _chunks_with_ends(text: str, max_chars: int) -> list[tuple[str, bool]]:
         msg = f"max_chars must be positive, got {max_chars}"
         raise ValueError(msg)
     out: list[tuple[str, bool]] = []
-    for tokens in _paragraphs(text):
+    for tokens in token_paragraphs(text):
         out.extend(
             (piece.text, piece.sentence_end) for piece in _chunk_paragraph(tokens, max_chars)
         )
@@ -448,7 +352,7 @@ def _may_cross(before: Segment, after: Segment, last: str, first: str) -> bool:
         before.chapter is None
         and after.chapter is None
         and before.role == after.role
-        and _ends_sentence(last, first)
+        and ends_sentence(last, first)
     )
 
 
@@ -457,7 +361,7 @@ def _runs(script: Script, pack_segments: bool) -> list[_Run]:
     runs: list[_Run] = []
     before: Segment | None = None  # the previous segment, if it had text
     for index, segment in enumerate(script.segments):
-        paragraphs = _paragraphs(segment.text)
+        paragraphs = token_paragraphs(segment.text)
         if not paragraphs:
             runs.append(_Run(parts=[(0, index, True, True)]))
             before = None

@@ -29,7 +29,7 @@ from typing import Final
 import simplemma
 
 from bot.models import Article, Block, BlockKind
-from bot.pipeline.chunk import split_sentences
+from bot.pipeline.sentences import split_sentences
 from bot.pipeline.script import estimate_seconds
 
 logger = logging.getLogger(__name__)
