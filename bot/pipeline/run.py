@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.errors import (
     ArticleTooLongError,
+    AudioError,
     EngineBusyError,
     LanguageModelMissingError,
     SourceError,
@@ -212,17 +214,27 @@ class Pipeline:
         """Speak the article (or the given script) and write the audio; espeak when busy."""
         options = options or RenderOptions()
         prepared = self.prepare(article, options, script)
-        fell_back = False
         try:
-            clips = await self._synthesize(prepared, progress)
-        except (EngineBusyError, SynthesisError) as exc:
+            return await self._render(prepared, out_path, options, progress, fell_back=False)
+        except (EngineBusyError, SynthesisError, AudioError) as exc:
+            # Audio that cannot be assembled is the engine's failure too: the next engine reads.
             if not self.settings.tts_fallback or prepared.engine == OFFLINE_ENGINE:
                 raise
             logger.warning("engine %s failed (%s); falling back to espeak", prepared.engine, exc)
-            offline = dataclasses.replace(options, engine=OFFLINE_ENGINE)
-            prepared = self.prepare(article, offline, script)
-            clips = await self._synthesize(prepared, progress)
-            fell_back = True
+        offline = dataclasses.replace(options, engine=OFFLINE_ENGINE)
+        prepared = self.prepare(article, offline, script)
+        return await self._render(prepared, out_path, offline, progress, fell_back=True)
+
+    async def _render(
+        self,
+        prepared: Prepared,
+        out_path: Path,
+        options: RenderOptions,
+        progress: ProgressCallback | None,
+        *,
+        fell_back: bool,
+    ) -> AudioResult:
+        clips = await self._synthesize(prepared, progress)
         if progress:
             await progress(Progress("assemble", len(clips), len(clips), prepared.article))
         a = prepared.article
@@ -233,14 +245,20 @@ class Pipeline:
             date=a.date.isoformat() if a.date else None,
             url=a.url,
         )
-        assembled = await assemble(
-            clips,
-            out_path,
-            fmt=options.format,
-            tempo=options.tempo,
-            tags=tags,
-            max_part_bytes=options.max_part_bytes,
-        )
+        try:
+            assembled = await assemble(
+                clips,
+                out_path,
+                fmt=options.format,
+                tempo=options.tempo,
+                tags=tags,
+                max_part_bytes=options.max_part_bytes,
+            )
+        except AudioError:
+            # Clips that could not be joined are not served again from the cache.
+            texts = [chunk.text for chunk in prepared.chunks]
+            await asyncio.to_thread(self.cache.discard, prepared.engine, prepared.voice, texts)
+            raise
         if progress:
             await progress(Progress("done", len(clips), len(clips), prepared.article))
         return AudioResult(

@@ -11,7 +11,7 @@ from typing import Final
 
 from bot.models import Chunk, Clip
 from bot.tts.base import SpeechEngine
-from bot.tts.cache import ClipCache
+from bot.tts.cache import ClipCache, check_clip
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ async def synthesize_chunks(
             return cached[text]
         async with slots:
             if cache is None:
-                return await engine.synthesize(text, voice)
+                return check_clip(await engine.synthesize(text, voice), engine.name, text)
             return await cache.get_or_create(
                 engine.name, voice, text, lambda: engine.synthesize(text, voice), lookup=False
             )
@@ -95,8 +95,12 @@ async def synthesize_chunks(
     try:
         while pending:
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            # Several may fail at once (a 429 storm): each failure is seen, the first raised.
+            failures = [e for t in finished if not t.cancelled() and (e := t.exception())]
+            if failures:
+                raise failures[0]
             for task in finished:
-                task.result()  # raises the first failure
+                task.result()  # a cancelled one raises CancelledError
                 done += counts[task]
             if first_at is None and order[0].done():
                 first_at = time.perf_counter() - started
