@@ -179,6 +179,7 @@ class Pipeline:
                 f"{article.words} words, limit {self.settings.max_article_words}",
                 words=article.words,
                 limit=self.settings.max_article_words,
+                max_words=self.settings.max_article_words,  # the message's placeholder
             )
         engine = self.engine(options.engine)
         voice = engine.voice_for(article.language)
