@@ -17,6 +17,7 @@ from bot.errors import (
     AudioError,
     EngineBusyError,
     LanguageModelMissingError,
+    NoWordsError,
     SourceError,
     SynthesisError,
     UnsupportedLanguageError,
@@ -188,19 +189,26 @@ class Pipeline:
                 f"engine {engine.name} has no voice for {article.language}",
                 language=article.language,
             )
+        from_article = script is None
         if script is None:
             script = build_script(article, intro=options.intro, truncated=truncated)
-        spoken = Script(
-            tuple(
-                dataclasses.replace(seg, text=self.speakable(seg.text, script.language))
-                for seg in script.segments
-            ),
-            language=script.language,
-        )
-        chunks = tuple(
-            chunk_script(
-                _non_empty(spoken), engine.max_chars, pack_segments=engine.max_chars <= 200
+        spoken = _non_empty(
+            Script(
+                tuple(
+                    dataclasses.replace(seg, text=self.speakable(seg.text, script.language))
+                    for seg in script.segments
+                ),
+                language=script.language,
             )
+        )
+        if from_article and not any(
+            seg.role != "host" and any(ch.isalnum() for ch in seg.text) for seg in spoken.segments
+        ):
+            # Everything of the article itself normalised away (emoji, symbols): the host's
+            # intro and outro alone are no audio worth sending.
+            raise NoWordsError("nothing of the article is left to speak")
+        chunks = tuple(
+            chunk_script(spoken, engine.max_chars, pack_segments=engine.max_chars <= 200)
         )
         return Prepared(article, script, chunks, engine.name, voice, truncated)
 
