@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
+import io
 import json
 import logging
 import math
 import re
 import shutil
+import stat
 import sys
+import tempfile
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -85,6 +89,72 @@ def safe_filename(title: str, suffix: str) -> str:
     return f"{text or 'artikel'}.{suffix}"
 
 
+def check_output(path: Path) -> None:
+    """Refuse an output path that names anything but a regular file or nothing yet: a
+    directory, a symbolic link, a device or a pipe is never replaced (UsageError, exit 2)."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageError(f"cannot use {path} as output: {exc.strerror or exc}") from exc
+    if stat.S_ISREG(mode):
+        return
+    what = (
+        "a directory"
+        if stat.S_ISDIR(mode)
+        else "a symbolic link"
+        if stat.S_ISLNK(mode)
+        else "not a regular file (a device, a pipe or a socket)"
+    )
+    raise UsageError(f"{path} is {what}; give a file name for the audio")
+
+
+@contextlib.contextmanager
+def staged_output(target: Path | None, suffix: str) -> Iterator[Path]:
+    """The path to render into: inside a private directory beside `target` (so the final
+    rename stays on one file system), or a temporary one for stdout; removed afterwards."""
+    if target is not None:
+        check_output(target)
+    try:
+        parent = target.parent if target is not None else None
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".hoerclub-", dir=parent))
+    except OSError as exc:
+        raise UsageError(f"cannot write the audio there: {exc.strerror or exc}") from exc
+    try:
+        yield staging / (target.name if target is not None else f"hoerclub.{suffix}")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def publish(rendered: Sequence[Path], target: Path | None) -> list[Path]:
+    """Move the rendered file(s) onto the target (checked again just before), or write them to
+    stdout when there is no target; the final paths."""
+    if target is None:
+        for path in rendered:
+            sys.stdout.buffer.write(path.read_bytes())
+        sys.stdout.buffer.flush()
+        return []
+    final: list[Path] = []
+    for path in rendered:
+        destination = target.with_name(path.name)  # parts keep their -teilN names
+        check_output(destination)
+        path.replace(destination)
+        final.append(destination)
+    return final
+
+
+def _output_target(spec: str | None, default: str) -> Path | None:
+    """The -o argument as a path; None for "-" (stdout, refused on a terminal)."""
+    if spec != "-":
+        return Path(spec or default)
+    if sys.stdout.isatty():
+        raise UsageError("-o - writes audio to stdout: redirect it into a file or a player")
+    return None
+
+
 class _TerminalProgress:
     """Stage lines and a chunk counter on stderr, only when stderr is a terminal."""
 
@@ -113,15 +183,12 @@ class _TerminalProgress:
         self.last_stage = progress.stage
 
 
-async def _load(pipeline: Any, source: str) -> Any:
+async def _load(loader: Any, source: str) -> Any:
     if source == "-":
-        data = sys.stdin.read()
-        if re.match(r"\s*<(!doctype|html|head|body)", data, re.IGNORECASE):
-            return await pipeline.load_html(data, url=None)
-        from bot.pipeline.article import text_to_article  # noqa: PLC0415
-
-        return text_to_article(data)
-    return await pipeline.load(source, allow_local=True)
+        # Bytes, not text: their charset is detected, binary data refused, the size bounded.
+        data = sys.stdin.buffer.read(loader.max_bytes + 1)
+        return await loader.load_bytes(data)
+    return await loader.load(source, allow_local=True)
 
 
 def _article_json(article: Any) -> dict[str, Any]:
@@ -143,7 +210,7 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
     progress = _TerminalProgress(sys.stderr)
     try:
         await progress(Progress("fetch"))
-        article = await _load(pipeline, args.source)
+        article = await _load(pipeline.loader, args.source)
         intro = settings.host_intro and not args.no_intro
         options = RenderOptions(
             engine=args.engine,
@@ -186,14 +253,16 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 _print_human(info, prepared.engine)
             return EXIT_OK
-        out = Path(args.output) if args.output else Path(safe_filename(article.title, args.format))
+        target = _output_target(args.output, safe_filename(article.title, args.format))
         started = time.perf_counter()
-        result = await pipeline.render(article, out, options, progress, script)
+        with staged_output(target, args.format) as staging:
+            result = await pipeline.render(article, staging, options, progress, script)
+            paths = publish(result.paths, target)
+            if result.subtitles is not None and target is not None:
+                paths += publish([result.subtitles], target)  # beside the audio, like it
         elapsed = time.perf_counter() - started
-        for path in result.paths:
+        for path in paths:
             print(path)
-        if result.subtitles is not None:
-            print(result.subtitles)
         if article.paywalled:
             print(translate("note.paywalled", "de"), file=sys.stderr)
         note = f" (Ersatzstimme {result.engine})" if result.fell_back else ""
@@ -257,16 +326,23 @@ async def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_normalize(args: argparse.Namespace) -> int:
+    from bot.pipeline.article import decode_text  # noqa: PLC0415
     from bot.pipeline.normalize import normalize_lines  # noqa: PLC0415
 
     stream: TextIO
     if args.file in (None, "-"):
-        stream = sys.stdin
+        # Line by line as it arrives (a pipe stays interactive); bytes that are not UTF-8
+        # become U+FFFD rather than a traceback.
+        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
     else:
         path = Path(args.file)
         if not path.is_file():
             raise UsageError(f"no such file: {args.file}")
-        stream = path.open(encoding="utf-8")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+        stream = io.StringIO(decode_text(data))  # any charset, as `read` decodes files
     with stream:
         for spoken in normalize_lines(stream):
             print(spoken)
@@ -336,15 +412,17 @@ async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     settings = settings.model_copy(update={"tts_engine": "espeak"})
     sample = find_sample()
-    out = Path(args.output or DEMO_OUTPUT)
+    target = _output_target(args.output, DEMO_OUTPUT)
     print(f"Hörclub-Demo: lese {sample.name} mit der Offline-Stimme (espeak-ng) …", file=sys.stderr)
     pipeline = Pipeline(settings)
     try:
         article = await pipeline.load(str(sample), allow_local=True)
         started = time.perf_counter()
-        result = await pipeline.render(
-            article, out, RenderOptions(engine="espeak"), _TerminalProgress(sys.stderr)
-        )
+        with staged_output(target, "mp3") as staging:
+            result = await pipeline.render(
+                article, staging, RenderOptions(engine="espeak"), _TerminalProgress(sys.stderr)
+            )
+            paths = publish(result.paths, target)
     finally:
         await pipeline.aclose()
     print(
@@ -352,7 +430,8 @@ async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         f"{result.duration_seconds / 60:.1f} Minuten.",
         file=sys.stderr,
     )
-    print(f"Audiodatei: {result.path.resolve()}")
+    for path in paths:
+        print(f"Audiodatei: {path.resolve()}")
     return EXIT_OK
 
 

@@ -41,6 +41,12 @@ class BadSchemeError(SourceError):
     key = "error.bad_scheme"
 
 
+class BadLinkError(BadSchemeError):
+    """The link cannot be an address: broken brackets, an invalid IDN label, a port out of range."""
+
+    key = "error.bad_link"
+
+
 class TooLargeError(SourceError):
     """The page is larger than the fetch limit."""
 
@@ -76,6 +82,18 @@ class NoArticleError(HoerclubError):
 
     key = "error.no_article"
     exit_code = 4
+
+
+class NotTextError(NoArticleError):
+    """The input is binary data (an image, a PDF, an archive), not text to read."""
+
+    key = "error.not_text"
+
+
+class NoWordsError(NoArticleError):
+    """The text holds no words to read: only emoji, symbols or punctuation."""
+
+    key = "error.no_words"
 
 
 class PaywallError(NoArticleError):

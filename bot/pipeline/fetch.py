@@ -26,6 +26,7 @@ import httpx
 
 from bot.config import Settings
 from bot.errors import (
+    BadLinkError,
     BadSchemeError,
     FetchTimeoutError,
     ForbiddenAddressError,
@@ -58,6 +59,8 @@ ACCEPT_ENCODING: Final = "gzip, deflate"
 META_SCAN_BYTES: Final = 8192
 # charset-normalizer's accuracy stops improving well before this; it keeps detection ~10 ms.
 DETECT_BYTES: Final = 64 * 1024
+# TCP ports are 16-bit and port 0 cannot be connected to (RFC 793, RFC 6335).
+MAX_PORT: Final = 65535
 # Connection attempts per hop when a name has several permitted addresses (IPv6 then IPv4, ...).
 MAX_ADDRESS_ATTEMPTS: Final = 3
 
@@ -102,7 +105,7 @@ def parse_source_url(url: str) -> httpx.URL:
     try:
         parts = urlsplit(text)
     except ValueError as exc:
-        raise BadSchemeError(f"not a valid link: {exc}", url=url) from exc
+        raise BadLinkError(f"not a valid link: {exc}", url=url) from exc
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise BadSchemeError(
@@ -127,9 +130,13 @@ def parse_source_url(url: str) -> httpx.URL:
         bracketed = f"[{canonical}]" if ":" in canonical else canonical
         text = urlunsplit(parts._replace(netloc=f"{userinfo}{at}{bracketed}{rest}"))
     try:
-        return httpx.URL(text)
-    except httpx.InvalidURL as exc:
-        raise BadSchemeError(f"not a valid link: {exc}", url=url) from exc
+        parsed = httpx.URL(text)
+        parsed.host  # noqa: B018 — decodes IDN labels: "xn--" alone is not one
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise BadLinkError(f"not a valid link: {exc}", url=url) from exc
+    if parsed.port is not None and not 0 < parsed.port <= MAX_PORT:
+        raise BadLinkError(f"port {parsed.port} out of range", url=url)
+    return parsed
 
 
 def media_type_of(content_type: str) -> str:
@@ -357,6 +364,7 @@ class Fetcher:
     ) -> None:
         self._timeout = settings.fetch_timeout
         self._max_bytes = settings.fetch_max_bytes
+        self.max_bytes = settings.fetch_max_bytes  # local files and stdin share the limit
         self._guard = AddressGuard(settings.fetch_allow_networks, resolver)
         inner = httpx.AsyncHTTPTransport(
             verify=verify,

@@ -110,12 +110,22 @@ async def run_ffmpeg_logged(
 ) -> tuple[bytes, bytes]:
     """`run_ffmpeg`, returning stderr beside stdout (for filters that report there)."""
     cmd = [ffmpeg_exe(), "-hide_banner", *(["-nostdin"] if feed is None else []), "-y", *args]
-    proc = await asyncio.create_subprocess_exec(
-        *cmd,
-        stdin=asyncio.subprocess.PIPE if feed is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    spawn = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            *cmd,
+            stdin=asyncio.subprocess.PIPE if feed is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
     )
+    try:
+        proc = await asyncio.shield(spawn)
+    except asyncio.CancelledError:
+        # Cancelled while the pipes were being connected, Python 3.11 waits forever for pipes
+        # that never connected (the CLI hung on exit): let the start finish, then stop it.
+        started = await spawn
+        await _stop(started)
+        raise
     if proc.stdout is None or proc.stderr is None:  # pragma: no cover - pipes were requested
         raise AudioError("ffmpeg started without pipes")
     out_task = asyncio.create_task(proc.stdout.read())
@@ -134,15 +144,23 @@ async def run_ffmpeg_logged(
         stdout, stderr = await asyncio.gather(out_task, err_task)
         code = await proc.wait()
     except BaseException:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
         out_task.cancel()
         err_task.cancel()
+        await _stop(proc)
         raise
     if code != 0 or broken:
         raise AudioError(f"{what} failed (exit {code}): {_tail(stderr)}")
     return stdout, stderr
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    """Kill a running ffmpeg and reap it. Python 3.11's wait() returns only once every pipe is
+    closed, so stdin, left open by an interrupted feed, is closed first."""
+    if proc.stdin is not None:
+        proc.stdin.close()
+    if proc.returncode is None:
+        proc.kill()
+    await proc.wait()
 
 
 async def _write_feed(stdin: asyncio.StreamWriter, feed: Feed) -> None:

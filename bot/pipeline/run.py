@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -13,8 +14,10 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.errors import (
     ArticleTooLongError,
+    AudioError,
     EngineBusyError,
     LanguageModelMissingError,
+    NoWordsError,
     SourceError,
     SynthesisError,
     UnsupportedLanguageError,
@@ -214,6 +217,7 @@ class Pipeline:
                 f"{article.words} words, limit {self.settings.max_article_words}",
                 words=article.words,
                 limit=self.settings.max_article_words,
+                max_words=self.settings.max_article_words,  # the message's placeholder
             )
         engine = self.engine(options.engine)
         voices = engine.voices_for(article.language)
@@ -222,6 +226,7 @@ class Pipeline:
                 f"engine {engine.name} has no voice for {article.language}",
                 language=article.language,
             )
+        from_article = script is None
         if script is None:
             script = build_script(
                 article,
@@ -241,6 +246,12 @@ class Pipeline:
                 language=script.language,
             )
         )
+        if from_article and not any(
+            seg.role != "host" and any(ch.isalnum() for ch in seg.text) for seg in spoken.segments
+        ):
+            # Everything of the article itself normalised away (emoji, symbols): the host's
+            # intro and outro alone are no audio worth sending.
+            raise NoWordsError("nothing of the article is left to speak")
         return self._for_engine(
             Prepared(article, script, (), engine.name, voices["reader"], truncated, spoken),
             engine,
@@ -318,16 +329,28 @@ class Pipeline:
             date=a.date.isoformat() if a.date else None,
             url=a.url,
         )
-        assembled = await assemble(
-            clips,
-            out_path,
-            fmt=options.format,
-            tempo=1.0 if prepared.engine_tempo else options.tempo,
-            tags=tags,
-            max_part_bytes=options.max_part_bytes,
-            chime=options.room,
-            loudness=LOUDNESS_TARGET_LUFS if options.room else None,
-        )
+        try:
+            assembled = await assemble(
+                clips,
+                out_path,
+                fmt=options.format,
+                tempo=1.0 if prepared.engine_tempo else options.tempo,
+                tags=tags,
+                max_part_bytes=options.max_part_bytes,
+                chime=options.room,
+                loudness=LOUDNESS_TARGET_LUFS if options.room else None,
+            )
+        except AudioError as exc:
+            # Clips that cannot be joined are the engine's failure too: they are not served
+            # again from the cache, and the offline engine reads the article.
+            for voice in set((prepared.voices or {}).values()) | {prepared.voice}:
+                await asyncio.to_thread(self.cache.discard, prepared.engine, voice, texts)
+            if not self.settings.tts_fallback or prepared.engine == OFFLINE_ENGINE:
+                raise
+            logger.warning("engine %s: audio not joinable (%s); espeak reads", prepared.engine, exc)
+            offline = dataclasses.replace(options, engine=OFFLINE_ENGINE)
+            result = await self.render(article, out_path, offline, progress, script)
+            return dataclasses.replace(result, fell_back=True)
         subtitles = None
         if options.subtitles and len(assembled.paths) == 1:
             tempo = 1.0 if prepared.engine_tempo else options.tempo

@@ -29,8 +29,8 @@ from typing import Final
 import simplemma
 
 from bot.models import Article, Block, BlockKind
-from bot.pipeline.sentences import split_sentences
 from bot.pipeline.script import estimate_seconds
+from bot.pipeline.sentences import split_sentences
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Final
 
 from bot.models import Chunk, Clip, Role
 from bot.tts.base import SpeechEngine
-from bot.tts.cache import ClipCache
+from bot.tts.cache import ClipCache, check_clip
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ async def synthesize_prefix(
             return cached[key]
         async with slots:
             if cache is None:
-                return await engine.synthesize(text, name)
+                return check_clip(await engine.synthesize(text, name), engine.name, text)
             return await cache.get_or_create(
                 engine.name, name, text, lambda: engine.synthesize(text, name), lookup=False
             )
@@ -125,8 +125,12 @@ async def synthesize_prefix(
     try:
         while pending:
             finished, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            # Several may fail at once (a 429 storm): each failure is seen, the first raised.
+            failures = [e for t in finished if not t.cancelled() and (e := t.exception())]
+            if failures:
+                raise failures[0]
             for task in finished:
-                task.result()  # raises the first failure
+                task.result()  # a cancelled one raises CancelledError
                 done += counts[task]
             if first_at is None and order[0].done():
                 first_at = time.perf_counter() - started

@@ -397,7 +397,15 @@ async def pcm_units(clips: Sequence[Clip], default_rate: int) -> tuple[list[Unit
             return wav[0]
         return await decode(clip)
 
-    pcms = await asyncio.gather(*(pcm_of(c, p) for c, p in zip(clips, parsed, strict=True)))
+    tasks = [asyncio.ensure_future(pcm_of(c, p)) for c, p in zip(clips, parsed, strict=True)]
+    try:
+        pcms = await asyncio.gather(*tasks)
+    except BaseException:
+        # One clip failed: stop the other decoders now, not when the event loop closes.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     bounds = await asyncio.to_thread(
         lambda: [trim_bounds(p, rate) if p is not None else (0, 0) for p in pcms]
     )

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 from telegram import Message, MessageEntity
 
+from bot.errors import BadSchemeError, SourceError
 from bot.jobs.api import normalize_url
+from bot.pipeline.fetch import parse_source_url
 
 # A message without a link but with at least this much text is read aloud itself: a pasted
 # article is usually several paragraphs, a chat message that merely lacks a link is shorter.
@@ -82,6 +84,12 @@ def _classify(candidate: str) -> tuple[str | None, Refusal | None]:
         return None, "scheme"
     if not host:
         return None, "scheme"
+    try:
+        parse_source_url(value)  # the fetcher's own check: brackets, IDN labels, the port
+    except BadSchemeError:
+        return None, "scheme"
+    except SourceError:
+        pass  # e.g. an ambiguous numeric host: the fetcher refuses it with its own reason
     return value, None
 
 

@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Final, Literal
 
-from bot.audio.mp3 import first_frame_kind
+from bot.audio.mp3 import first_frame_kind, parse_mp3
 from bot.audio.wav import read_wav
+from bot.errors import AudioError, SynthesisError
 from bot.models import Clip, WordTiming
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,35 @@ def audio_sample_rate(data: bytes, fmt: Literal["mp3", "wav"]) -> int:
         return wav.sample_rate if wav is not None else 0
     kind = first_frame_kind(data)
     return kind.sample_rate if kind is not None else 0
+
+
+def clip_problem(data: bytes, fmt: Literal["mp3", "wav"]) -> str | None:
+    """What is wrong with a clip's audio, or None when it can be joined: an MP3 must be whole
+    Layer III frames (no cut-off last frame), a WAV integer PCM with samples."""
+    if fmt == "wav":
+        wav = read_wav(data)
+        if wav is None:
+            return "not a PCM WAV file"
+        if not wav.pcm or not wav.sample_rate:
+            return "a WAV file without samples"
+        return None
+    try:
+        frames = parse_mp3(data)
+    except AudioError as exc:
+        return str(exc)
+    last = frames[-1]
+    tail = data[last.offset + last.size :]
+    if tail and not tail.startswith((b"TAG", b"APETAGEX")):
+        return f"an MP3 cut off inside a frame ({len(tail)} bytes after the last whole one)"
+    return None
+
+
+def check_clip(clip: Clip, engine: str, text: str) -> Clip:
+    """The clip, if its audio is sound; else SynthesisError: the engine answered with junk."""
+    problem = clip_problem(clip.data, clip.format)
+    if problem is not None:
+        raise SynthesisError(f"{engine} returned unusable audio for {text[:40]!r}: {problem}")
+    return clip
 
 
 class ClipCache:
@@ -63,8 +93,9 @@ class ClipCache:
                 logger.warning("clip cache unreadable at %s: %s", path, exc)
                 return None
             rate = audio_sample_rate(data, fmt)
-            if not data or not rate:
-                logger.warning("discarding a damaged cache entry %s", path.name)
+            problem = clip_problem(data, fmt) if rate else "no audio header"
+            if problem is not None:
+                logger.warning("discarding a damaged cache entry %s: %s", path.name, problem)
                 path.unlink(missing_ok=True)
                 return None
             return Clip(data=data, format=fmt, sample_rate=rate, words=self._words(key))
@@ -101,6 +132,23 @@ class ClipCache:
             Path(tmp).unlink(missing_ok=True)
             raise
         return path
+
+    def discard(self, engine: str, voice: str, texts: Iterable[str]) -> int:
+        """Remove these texts' clips (audio that could not be assembled); how many were there."""
+        removed = 0
+        for text in texts:
+            key = clip_key(engine, voice, text)
+            for fmt in _FORMATS:
+                path = self._path(key, fmt)
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    logger.warning("could not remove the cache entry %s: %s", path.name, exc)
+                    continue
+                removed += 1
+        return removed
 
     def get_many(self, engine: str, voice: str, texts: Iterable[str]) -> dict[str, Clip]:
         """The cached clips among `texts`, by text. (Blocking file I/O: call it from a thread.)"""
@@ -146,7 +194,7 @@ class ClipCache:
                 clip = cached
             else:
                 self.misses += 1
-                clip = await create()
+                clip = check_clip(await create(), engine, text)  # junk is never stored
                 try:
                     if clip.data:
                         await asyncio.to_thread(self.put, engine, voice, text, clip)

@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.errors import EngineBusyError, SynthesisError
 from bot.models import Clip
 from bot.tts.base import SpeechEngine
-from bot.tts.cache import audio_sample_rate
+from bot.tts.cache import audio_sample_rate, clip_problem
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +87,11 @@ class _ChunkTTS(gTTS):  # type: ignore[misc]  # gTTS ships no type information
 
 
 class _Transient(Exception):
-    """A failure worth retrying: 429, 5xx, a timeout or a dropped connection."""
+    """A failure worth retrying: 429, 5xx, a timeout, a dropped connection or broken audio."""
 
     def __init__(
         self,
-        reason: Literal["status", "timeout", "connection"],
+        reason: Literal["status", "timeout", "connection", "audio"],
         *,
         message: str,
         status: int = 0,
@@ -233,6 +233,9 @@ class GTTSEngine(SpeechEngine):
         audio = _extract_audio(response.text)
         if not audio:
             raise SynthesisError("Google TTS answered without audio (unsupported voice?)")
+        problem = clip_problem(audio, "mp3")
+        if problem is not None:  # a glitch in the service (or a proxy's page): asked again
+            raise _Transient("audio", message=f"answered with broken audio ({problem})")
         return audio
 
     async def aclose(self) -> None:

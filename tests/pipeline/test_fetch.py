@@ -19,6 +19,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.errors import (
+    BadLinkError,
     BadSchemeError,
     FetchTimeoutError,
     ForbiddenAddressError,
@@ -28,6 +29,7 @@ from bot.errors import (
     TooLargeError,
     UnreachableError,
 )
+from bot.locales import translate
 from bot.pipeline.fetch import (
     IMAGE_TYPES,
     MAX_REDIRECTS,
@@ -398,6 +400,28 @@ async def test_only_http_and_https_links_are_read(
 ) -> None:
     with pytest.raises(BadSchemeError):
         await fetchers().fetch(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",  # an unclosed IPv6 bracket
+        "http://xn--.example/",  # an IDN label with nothing encoded
+        "http://xn--zz.example/",  # Punycode that decodes to nothing valid
+        "http://127.0.0.1:99999/x",
+        "http://artikel.example:0/",
+        "http://artikel.example:-1/",
+        "https://artikel.example:abc/",
+    ],
+)
+async def test_malformed_links_are_one_clean_error(
+    url: str, fetchers: Callable[..., Fetcher]
+) -> None:
+    with pytest.raises(BadLinkError) as caught:
+        await fetchers().fetch(url)
+    assert isinstance(caught.value, BadSchemeError)  # the bot and CLI treat it as a refusal
+    assert caught.value.exit_code == 3
+    assert "fehlerhaft" in translate(caught.value.key, "de")
 
 
 def test_parse_source_url_canonicalises_numeric_hosts() -> None:

@@ -13,9 +13,11 @@ from bot.errors import (
     ArticleTooLongError,
     ForbiddenAddressError,
     NoArticleError,
+    NoWordsError,
     PaywallError,
     UnsupportedLanguageError,
 )
+from bot.models import Block, BlockKind
 from bot.pipeline.article import text_to_article
 from bot.pipeline.chunk import chunk_text
 from bot.pipeline.run import Pipeline, Progress, RenderOptions
@@ -194,3 +196,25 @@ def test_gtts_request_count_is_near_the_character_bound() -> None:
     body = " ".join(text.read_text(encoding="utf-8").split())
     chunks = chunk_text(body, 100)
     assert len(chunks) <= math.ceil(len(body) / 100) * 1.1 + 1
+
+
+async def test_an_article_of_nothing_speakable_is_refused_not_read_as_the_host_alone(
+    tmp_path: Path,
+) -> None:
+    # Words by count (each token has a letter or digit) that normalise to nothing spoken.
+    article = dataclasses.replace(
+        text_to_article("Titel\n\n" + "Sie sagt ja. " * 30),
+        blocks=(Block(BlockKind.PARAGRAPH, "🎉 ✨ · ‹› ✓ ✗ ★ ☆ 🎧 ⟶"),),
+    )
+    pipeline = _pipeline(tmp_path)
+    try:
+        with pytest.raises(NoWordsError):
+            pipeline.prepare(article, RenderOptions(engine="espeak"))
+        # With a real paragraph the same article has the host and the text.
+        prepared = pipeline.prepare(
+            dataclasses.replace(article, blocks=(Block(BlockKind.PARAGRAPH, "Sie sagt ja."),)),
+            RenderOptions(engine="espeak"),
+        )
+    finally:
+        await pipeline.aclose()
+    assert any("Sie sagt ja" in chunk.text for chunk in prepared.chunks)

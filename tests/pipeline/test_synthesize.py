@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.config import load_settings
-from bot.errors import EngineBusyError
+from bot.errors import EngineBusyError, SynthesisError
 from bot.models import Chunk, Clip
 from bot.pipeline.synthesize import CLAUSE_PAUSE_MS, WORD_PAUSE_MS, synthesize_chunks
 from bot.tts.cache import ClipCache
 from bot.tts.gtts import GTTSEngine
-from tests.support.fake_gtts import FakeGTTS, mp3_for
+from tests.support.fake_gtts import Corruption, FakeGTTS, mp3_for
 
 TEXTS = [f"Satz Nummer {i} mit {'etwas ' * (i % 5)}Inhalt." for i in range(12)]
 
@@ -193,3 +194,44 @@ async def test_mid_sentence_cuts_get_a_short_pause(
 
 async def test_no_chunks(make_engine: Callable[..., GTTSEngine]) -> None:
     assert await synthesize_chunks(make_engine(), [], "de", concurrency=2, cache=None) == []
+
+
+@pytest.mark.parametrize("cached", [False, True])
+async def test_simultaneous_failures_leave_no_unretrieved_task_exception(
+    make_engine: Callable[..., GTTSEngine], fake: FakeGTTS, tmp_path: Path, cached: bool
+) -> None:
+    # Every request answers 429 with Retry-After 0: the four requests in flight fail in the
+    # same instant, and each failure must be seen, not only the first one raised.
+    fake.fail_next(10_000, status=429)
+    loop = asyncio.get_running_loop()
+    unhandled: list[str] = []
+    loop.set_exception_handler(lambda _loop, context: unhandled.append(context["message"]))
+    engine = make_engine(HOERCLUB_GTTS_RETRIES=0)
+    cache = ClipCache(tmp_path / "clips") if cached else None
+    try:
+        for _ in range(5):
+            with pytest.raises(EngineBusyError):
+                await synthesize_chunks(engine, chunks_of(TEXTS), "de", concurrency=4, cache=cache)
+            gc.collect()  # an unretrieved exception is reported when its task is collected
+            await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert fake.requests >= 5
+    assert unhandled == []
+
+
+async def test_junk_audio_is_refused_and_not_cached(
+    make_engine: Callable[..., GTTSEngine], fake: FakeGTTS, tmp_path: Path
+) -> None:
+    cache = ClipCache(tmp_path / "clips")
+    engine = make_engine(HOERCLUB_GTTS_RETRIES=0)
+    hows: tuple[Corruption, ...] = ("garbage", "truncated")
+    for how in hows:
+        fake.corrupt_next(10_000, how)
+        with pytest.raises(SynthesisError, match=r"unusable audio|broken audio"):
+            await synthesize_chunks(engine, chunks_of(TEXTS[:3]), "de", concurrency=1, cache=cache)
+        fake.reset()
+    assert not list((tmp_path / "clips").rglob("*.mp3"))
+    clips = await synthesize_chunks(engine, chunks_of(TEXTS[:3]), "de", concurrency=1, cache=cache)
+    assert [clip.data for clip in clips] == [mp3_for(text) for text in TEXTS[:3]]
+    assert len(list((tmp_path / "clips").rglob("*.mp3"))) == 3

@@ -22,9 +22,10 @@ from contextlib import contextmanager
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
+from bot.audio.mp3 import parse_mp3, silent_frame
 from bot.pipeline.media import ffmpeg_exe
 from tests.support.threaded_http import serve_in_thread, stop_serving
 
@@ -111,8 +112,28 @@ def answer_body(mp3: bytes | None) -> bytes:
     return f")]}}'\n\n{len(first)}\n{first}\n{len(second)}\n{second}\n".encode()
 
 
+Corruption = Literal["garbage", "truncated", "empty", "silent"]
+
+
+def corrupted(mp3: bytes, how: Corruption) -> bytes:
+    """A broken answer a misbehaving service sends with status 200: an HTML error page instead
+    of audio, the first third of the MP3 (cut inside a frame), well-formed frames of nothing
+    but digital silence, or nothing at all."""
+    if how == "garbage":
+        return b"<html><body>Service temporarily degraded</body></html>" * 20
+    if how == "truncated":
+        frames = parse_mp3(mp3)
+        frame = frames[len(frames) // 3]
+        return mp3[: frame.offset + frame.size // 2]  # a dropped connection mid-frame
+    if how == "silent":
+        frames = parse_mp3(mp3)
+        return silent_frame(frames[0].kind) * len(frames)
+    return b""
+
+
 class FakeGTTS:
-    """The fake endpoint: `.url`, `.delay`, `.fail_next(n, status)`, `.texts`, `.max_concurrent`."""
+    """The fake endpoint: `.url`, `.delay`, `.fail_next(n, status)`, `.corrupt_next(n, how)`,
+    `.texts`, `.max_concurrent`."""
 
     def __init__(self) -> None:
         self.delay = 0.0
@@ -125,6 +146,7 @@ class FakeGTTS:
         self.fail_probability_status = 429
         self._active = 0
         self._fail_queue: list[int] = []
+        self._corrupt_queue: list[Corruption] = []
         self._stall_queue: list[float] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -145,6 +167,11 @@ class FakeGTTS:
         """Answer the next n requests with this HTTP status."""
         with self._lock:
             self._fail_queue.extend([status] * n)
+
+    def corrupt_next(self, n: int, how: Corruption = "garbage") -> None:
+        """Answer the next n requests with 200 and broken audio (see `corrupted`)."""
+        with self._lock:
+            self._corrupt_queue.extend([how] * n)
 
     def fail_randomly(self, probability: float, status: int = 429, seed: int = 1234) -> None:
         """Answer each request with `status` with this probability (seeded, reproducible)."""
@@ -167,6 +194,7 @@ class FakeGTTS:
             self.requests = 0
             self.max_concurrent = 0
             self._fail_queue.clear()
+            self._corrupt_queue.clear()
             self._stall_queue.clear()
             self.fail_probability = 0.0
 
@@ -222,6 +250,7 @@ class FakeGTTS:
                 and self._random.random() < self.fail_probability
             ):
                 status = self.fail_probability_status
+            corrupt = self._corrupt_queue.pop(0) if status == 200 and self._corrupt_queue else None
             stall = self._stall_queue.pop(0) if self._stall_queue else 0.0
             delay = self.delay
         try:
@@ -242,6 +271,8 @@ class FakeGTTS:
                 self._send(request, status, b"<html>Error</html>", extra)
                 return
             audio = mp3_for(text) if lang in SUPPORTED_LANGS else None
+            if audio is not None and corrupt is not None:
+                audio = corrupted(audio, corrupt)
             self._send(request, 200, answer_body(audio), {"Content-Type": "application/json"})
         finally:
             with self._lock:

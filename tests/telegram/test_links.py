@@ -103,6 +103,15 @@ def test_other_schemes_are_refused_as_bad_scheme_and_tg_links_ignored() -> None:
     assert found.refused == (("ftp://example.org/a", "scheme"),)
 
 
+@pytest.mark.parametrize(
+    "url", ["http://example.org:99999/a", "http://xn--.example/", "https://example.org:0/"]
+)
+def test_malformed_links_are_refused_not_crashed_on(url: str) -> None:
+    found = find_links(f"Lies das: {url} bitte")
+    assert found.urls == ()
+    assert found.refused == ((url, "scheme"),)
+
+
 def test_ordinary_slashes_are_not_paths() -> None:
     for text in ("und/oder", "50 km/h", "1/2 Liter", "Ein Text ohne Link."):
         assert not find_links(text)
