@@ -30,6 +30,7 @@ from bot.jobs.api import (
 from bot.jobs.service import JobService
 from bot.telegram.alerts import AdminAlerts
 from bot.telegram.keyboards import (
+    parse_action,
     parse_first_part,
     parse_setting,
     parse_variant,
@@ -48,6 +49,7 @@ from bot.telegram.progress import NO_PREVIEW
 from bot.telegram.texts import (
     error_text,
     format_number,
+    link_line,
     locale_of,
     plain,
     shorten,
@@ -376,26 +378,50 @@ class BotHandlers:
         locale: str,
         status: Message | None = None,
     ) -> bool:
-        """Post (or reuse) a status message and submit the job; False when a limit was hit."""
-        if status is None:
-            status = await message.reply_html(
-                t("status.waiting", locale),
-                reply_parameters=ReplyParameters(
-                    message.message_id, allow_sending_without_reply=True
-                ),
-            )
-        else:
-            await status.edit_text(t("status.waiting", locale), parse_mode=ParseMode.HTML)
+        """Post (or reuse) a status message and submit the job; False when a limit was hit.
+
+        The same audio already on its way to this chat is not made twice: "Läuft schon".
+        """
         request = JobRequest(
             user_id=user_id,
             chat_id=chat_id,
             kind=kind,
             source=source,
             options=prefs,
-            status_message_id=status.message_id,
             reply_to_message_id=message.message_id,
             language=locale,
         )
+        twin = None if prefs.fresh else await self.jobs.twin_in_flight(request)
+        if twin is not None and twin.request.chat_id == chat_id:
+            text = t("status.already_running", locale)
+            if kind == "url":
+                text += "\n" + link_line(source)
+            if status is None:
+                await message.reply_html(
+                    text,
+                    reply_parameters=ReplyParameters(
+                        message.message_id, allow_sending_without_reply=True
+                    ),
+                    link_preview_options=NO_PREVIEW,
+                    disable_notification=message.chat.type != ChatType.PRIVATE,
+                )
+            else:
+                await status.edit_text(
+                    text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                )
+            return True
+        if status is None:
+            status = await message.reply_html(
+                t("status.waiting", locale),
+                reply_parameters=ReplyParameters(
+                    message.message_id, allow_sending_without_reply=True
+                ),
+                # In groups progress is no news: only the audio itself notifies.
+                disable_notification=message.chat.type != ChatType.PRIVATE,
+            )
+        else:
+            await status.edit_text(t("status.waiting", locale), parse_mode=ParseMode.HTML)
+        request = dataclasses.replace(request, status_message_id=status.message_id)
         try:
             result = await self.jobs.submit(request)
         except (QueueLimitError, DailyLimitError) as exc:
@@ -523,6 +549,41 @@ class BotHandlers:
             prefs=prefs,
             locale=locale,
             status=pressed if on_status else None,
+        )
+
+    async def on_action_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button under an audio: make it again, faster or slower, as the other kind, …
+
+        Like the variant buttons it names a job and counts only on that job's messages.
+        """
+        query = update.callback_query
+        user = update.effective_user
+        chat = update.effective_chat
+        if query is None or user is None or chat is None:
+            return
+        locale = _locale(update)
+        wanted = parse_action(query.data or "")
+        pressed = query.message if isinstance(query.message, Message) else None
+        job = None
+        if wanted is not None and pressed is not None:
+            job = await self.jobs.behind_button(
+                wanted.job_id, chat_id=chat.id, message_id=pressed.message_id
+            )
+        if wanted is None or pressed is None or job is None:
+            await query.answer(t("button.expired", locale), show_alert=True)
+            return
+        prefs = dataclasses.replace(job.request.options, from_job=job.id, fresh=False)
+        if wanted.action == "again":
+            prefs = dataclasses.replace(prefs, fresh=True)
+        await query.answer(t(f"action.accepted.{wanted.action}", locale))
+        await self.submit(
+            pressed,
+            user_id=user.id,
+            chat_id=chat.id,
+            kind=job.request.kind,
+            source=job.request.source,
+            prefs=prefs,
+            locale=locale,
         )
 
     # --- errors ---------------------------------------------------------------------------

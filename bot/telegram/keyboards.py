@@ -4,7 +4,7 @@ versions of an article (whole, short, conversation) under an audio or a failure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -18,6 +18,7 @@ FORMATS: Final = ("audio", "voice")
 SETTINGS_PREFIX: Final = "set"
 FIRST_PART_PREFIX: Final = "first"
 VARIANT_PREFIX: Final = "alt"
+ACTION_PREFIX: Final = "do"
 # Telegram refuses callback_data over 64 bytes (Bot API: InlineKeyboardButton).
 CALLBACK_DATA_BYTES: Final = 64
 # One letter per variant keeps "alt:s:<job id>" at most 25 bytes even for a 64-bit id.
@@ -32,6 +33,29 @@ _OTHER_VARIANTS: Final[dict[Variant, tuple[Variant, ...]]] = {
     "summary": ("full", "talk"),
     "talk": ("full", "summary"),
 }
+
+
+# What a button under an audio does with that audio's article.
+Action = Literal["again", "faster", "slower", "voice", "audio", "text", "later"]
+# One letter per action keeps "do:r:<job id>" at most 24 bytes.
+ACTION_CODES: Final[dict[Action, str]] = {
+    "again": "r",
+    "faster": "f",
+    "slower": "s",
+    "voice": "v",
+    "audio": "a",
+    "text": "t",
+    "later": "l",
+}
+_CODE_ACTIONS: Final[dict[str, Action]] = {code: a for a, code in ACTION_CODES.items()}
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """One tap on a button under an audio: what to do, and the job whose audio it is under."""
+
+    action: Action
+    job_id: int
 
 
 @dataclass(frozen=True)
@@ -189,11 +213,17 @@ def variant_button(variant: Variant, job_id: int, locale: str) -> InlineKeyboard
 
 
 def audio_keyboard(
-    job_id: int, variant: Variant, locale: str, *, llm: bool
+    job_id: int, variant: Variant, locale: str, *, llm: bool, fell_back: bool = False
 ) -> InlineKeyboardMarkup:
-    """The other versions of the article under its audio; the conversation only with a model."""
+    """The other versions of the article under its audio; the conversation only with a model.
+
+    Under an audio the offline voice spoke for a busy engine, the better voice is offered.
+    """
     others = [v for v in _OTHER_VARIANTS[variant] if llm or v != "talk"]
-    return InlineKeyboardMarkup([[variant_button(v, job_id, locale) for v in others]])
+    rows = [[variant_button(v, job_id, locale) for v in others]]
+    if fell_back:
+        rows.append([action_button("again", job_id, locale, t("action.better_voice", locale))])
+    return InlineKeyboardMarkup(rows)
 
 
 def too_long_keyboard(words: int, job_id: int, locale: str) -> InlineKeyboardMarkup:
@@ -214,12 +244,48 @@ def parse_variant(data: str) -> VariantRequest | None:
     if len(parts) != 3 or parts[0] != VARIANT_PREFIX:
         return None
     variant = _CODE_VARIANTS.get(parts[1])
-    raw = parts[2]
-    if variant is None or not raw.isascii() or not raw.isdigit():
+    job_id = _job_id(parts[2])
+    if variant is None or job_id is None:
+        return None
+    return VariantRequest(variant, job_id)
+
+
+def _job_id(raw: str) -> int | None:
+    """A job id from callback data: ASCII digits of a positive 64-bit integer, else None."""
+    if not raw.isascii() or not raw.isdigit():
         return None
     if len(raw) > _MAX_JOB_ID_DIGITS or int(raw) < 1:
         return None
-    return VariantRequest(variant, int(raw))
+    return int(raw)
+
+
+def action_data(action: Action, job_id: int) -> str:
+    """The callback data of an action button under a job's audio."""
+    data = f"{ACTION_PREFIX}:{ACTION_CODES[action]}:{job_id}"
+    if len(data.encode()) > CALLBACK_DATA_BYTES:
+        raise ValueError(f"callback data over {CALLBACK_DATA_BYTES} bytes: {data!r}")
+    return data
+
+
+def action_button(
+    action: Action, job_id: int, locale: str, label: str | None = None
+) -> InlineKeyboardButton:
+    """One action button ("🔁 Neu erstellen", "⏩ Schneller", …) for a job's audio."""
+    return InlineKeyboardButton(
+        label or t(f"action.{action}", locale), callback_data=action_data(action, job_id)
+    )
+
+
+def parse_action(data: str) -> ActionRequest | None:
+    """The action and job an action button stands for, or None for malformed data."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != ACTION_PREFIX:
+        return None
+    action = _CODE_ACTIONS.get(parts[1])
+    job_id = _job_id(parts[2])
+    if action is None or job_id is None:
+        return None
+    return ActionRequest(action, job_id)
 
 
 def parse_first_part(data: str) -> int | None:

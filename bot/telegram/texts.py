@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from bot.errors import HoerclubError
 from bot.locales import DEFAULT_LOCALE, pick_locale, template
@@ -18,6 +19,8 @@ MESSAGE_LIMIT: Final = 4096
 CAPTION_LIMIT: Final = 1024
 # Longest title shown in a status line; the caption may carry more.
 STATUS_TITLE_CHARS: Final = 120
+# A link named in an error or a status line: host and path, about one line on a phone.
+LINK_LABEL_CHARS: Final = 48
 
 _TAG: Final = re.compile(r"<[^>]+>")
 
@@ -266,3 +269,32 @@ def error_text(
 def status_title(title: str | None, locale: str = DEFAULT_LOCALE) -> str:
     """A title short enough for a status line."""
     return shorten(title or t("audio.untitled", locale), STATUS_TITLE_CHARS)
+
+
+def link_label(url: str, limit: int = LINK_LABEL_CHARS) -> str:
+    """A link as people recognise it: host (without "www.") and path, shortened in the middle.
+
+    "https://www.example.org/politik/2024/lange-ueberschrift.html" → "example.org/…/lange-ue…".
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").removeprefix("www.")
+    except ValueError:
+        return shorten(url, limit)
+    path = parts.path.rstrip("/")
+    label = host + path
+    if len(label) <= limit:
+        return label or shorten(url, limit)
+    last = path.rsplit("/", 1)[-1]
+    room = limit - len(host) - len("/…/")
+    if room < 8:
+        return label[: limit - 1] + "…"
+    if len(last) > room:
+        last = last[: room - 1] + "…"
+    return f"{host}/…/{last}"
+
+
+def link_line(url: str) -> Html:
+    """ "🔗 example.org/artikel" linking to the whole address (the last line of an error)."""
+    href = html.escape(url, quote=True)
+    return Html(f'🔗 <a href="{href}">{html.escape(link_label(url), quote=False)}</a>')

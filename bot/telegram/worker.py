@@ -7,10 +7,10 @@ sweeping in `audio_files`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-import html
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
@@ -25,7 +25,6 @@ from bot.jobs.api import (
     JobCancelledError,
     JobContext,
     JobOutcome,
-    JobRequest,
 )
 from bot.jobs.service import JobService
 from bot.models import Article, Script
@@ -48,10 +47,10 @@ from bot.telegram.rendered import CachedCaption, Rendered, audio_key
 from bot.telegram.texts import (
     AudioMeta,
     CaptionNotes,
-    Html,
     error_text,
     format_duration,
     format_number,
+    link_line,
     status_title,
     t,
 )
@@ -65,6 +64,8 @@ T = TypeVar("T")
 UPLOAD_HEADROOM: Final = 256 * 1024
 # /status shows progress from the database; a write every few percent is plenty.
 REPORT_STEP_PERCENT: Final = 5
+# HTTP statuses that say the page is gone for good (RFC 9110: 404 Not Found, 410 Gone).
+GONE_STATUSES: Final = (404, 410)
 
 
 class _Reporter:
@@ -103,6 +104,29 @@ class _Reporter:
             )
 
 
+class KeyedLocks:
+    """One lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[bool]:
+        """Hold the key's lock; yields whether another holder had to be waited for."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        waited = lock.locked()
+        try:
+            async with lock:
+                yield waited
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
 class JobRunner:
     """The JobHandler: answers from the file_id cache, or renders and uploads, for one job."""
 
@@ -119,6 +143,7 @@ class JobRunner:
         self.pipeline = pipeline
         self.jobs = jobs
         self.alerts = alerts
+        self._twins = KeyedLocks()
 
     # --- the handler ----------------------------------------------------------------------
     async def __call__(self, ctx: JobContext) -> JobOutcome:
@@ -131,17 +156,22 @@ class JobRunner:
             min_interval=edit_interval(req.chat_id),
         )
         try:
-            cached_key = audio_key(self.settings, req.kind, req.source, req.options, None)
-            cached = await self.jobs.audio_cache.get(cached_key)
-            if cached is not None:
-                outcome = await self._send_cached(ctx, status, cached)
+            # Two requests for the same audio at once render once: the second waits here,
+            # then finds the first one's upload (file_id) or its files.
+            async with self._twins.hold(ctx.job.dedupe_key) as waited:
+                outcome = await self._from_cache(ctx, status)
                 if outcome is not None:
                     return outcome
-            rendered = Rendered.from_dict(ctx.job.result) or Rendered.from_dict(ctx.shared_result)
-            if rendered is None:
-                rendered = await self._render(ctx, status)
-                await ctx.mark_rendered(rendered.to_dict())
-            return await self._deliver(ctx, status, rendered)
+                rendered = Rendered.from_dict(ctx.job.result)
+                if rendered is None and not req.options.fresh:
+                    shared = ctx.shared_result
+                    if waited:
+                        shared = await self.jobs.shared_result_for(ctx.job)
+                    rendered = _shareable(Rendered.from_dict(shared))
+                if rendered is None:
+                    rendered = await self._render(ctx, status)
+                    await ctx.mark_rendered(rendered.to_dict())
+                return await self._deliver(ctx, status, rendered)
         except JobCancelledError:
             await status.finish(t("status.cancelled", req.language))
             raise
@@ -153,11 +183,30 @@ class JobRunner:
             raise
 
     # --- reuse ----------------------------------------------------------------------------
-    def _buttons(self, ctx: JobContext) -> InlineKeyboardMarkup:
+    async def _from_cache(self, ctx: JobContext, status: StatusMessage) -> JobOutcome | None:
+        """Send an earlier upload of exactly this audio by file_id; None when there is none.
+
+        The cache is looked up under the engine the request asks for, so an outage's offline
+        render (stored under the engine that spoke) never answers a request for the better one.
+        """
+        req = ctx.job.request
+        if req.options.fresh:
+            return None
+        key = audio_key(self.settings, req.kind, req.source, req.options, None)
+        cached = await self.jobs.audio_cache.get(key)
+        if cached is None:
+            return None
+        return await self._send_cached(ctx, status, cached)
+
+    def _buttons(self, ctx: JobContext, *, fell_back: bool = False) -> InlineKeyboardMarkup:
         """The other versions of the article, offered under the audio."""
         req = ctx.job.request
         return audio_keyboard(
-            ctx.job.id, req.options.variant, req.language, llm=self.settings.llm_configured
+            ctx.job.id,
+            req.options.variant,
+            req.language,
+            llm=self.settings.llm_configured,
+            fell_back=fell_back,
         )
 
     async def _send_cached(
@@ -354,7 +403,11 @@ class JobRunner:
                         notes=rendered.notes,
                         reply_to=req.reply_to_message_id,
                         # Under the last part, where the listener ends up.
-                        buttons=self._buttons(ctx) if parcel is parcels[-1] else None,
+                        buttons=(
+                            self._buttons(ctx, fell_back=rendered.notes.fell_back)
+                            if parcel is parcels[-1]
+                            else None
+                        ),
                     )
                 )
         except TelegramError as exc:
@@ -447,13 +500,15 @@ class JobRunner:
         key = failed.error_key
         if req.kind == "text" and key == "error.no_article":
             key = "error.text_too_short"  # the page wording would confuse: there was no page
+        key = _status_key(key, failed.params)
         text = error_text(key, locale, failed.params, defaults=self.error_defaults(locale))
+        if req.kind == "url":
+            # Several links fail alike: each error names its own (the first-part button also
+            # finds the link here again, callback data being only 64 bytes).
+            text += "\n\n" + link_line(req.source)
         markup: InlineKeyboardMarkup | None = None
         if failed.error_key == "error.too_long":
             markup = too_long_keyboard(self.settings.max_article_words, failed.job.id, locale)
-            if req.kind == "url":
-                # The button's handler finds the link here again (callback data is only 64 bytes).
-                text += "\n\n🔗 " + _link(req)
         elif failed.error_key == "error.llm" and req.options.variant == "talk":
             markup = summary_keyboard(failed.job.id, locale)  # the offline short version works
         status = StatusMessage(self.bot, req.chat_id, req.status_message_id)
@@ -472,6 +527,20 @@ class JobRunner:
         return {"max_words": format_number(self.settings.max_article_words, locale)}
 
 
-def _link(req: JobRequest) -> Html:
-    url = html.escape(req.source, quote=True)
-    return Html(f'<a href="{url}">{html.escape(req.source[:200], quote=False)}</a>')
+def _shareable(rendered: Rendered | None) -> Rendered | None:
+    """Another job's render, unless the offline voice spoke it for a busy engine."""
+    if rendered is None or rendered.notes.fell_back:
+        return None
+    return rendered
+
+
+def _status_key(key: str, params: Mapping[str, Any]) -> str:
+    """A page that is gone is told apart from a server that fails for now."""
+    if key != "error.http_status":
+        return key
+    status = params.get("status")
+    if status in GONE_STATUSES:
+        return "error.gone"
+    if isinstance(status, int) and status >= 500:
+        return "error.server"
+    return key

@@ -1,0 +1,160 @@
+"""What a listener sees: fallbacks, twin requests, errors naming their link, groups, buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.telegram.texts import link_label
+from tests.support.article_server import ArticleServer
+from tests.support.fake_gtts import FakeGTTS
+from tests.support.fake_telegram import FakeTelegram, SentMessage
+from tests.telegram.conftest import USER, StartBot, audios, settle, texts_of
+
+ArticleUrl = Callable[..., str]
+FALLBACK_NOTE = "Offline-Stimme (Sprachdienst überlastet)"
+
+
+def _labels(message: SentMessage) -> list[str]:
+    return [b["text"] for b in message.buttons]
+
+
+async def _answer(fake: FakeTelegram, update: dict[str, Any]) -> dict[str, Any]:
+    """The callback answer (toast) to a button press."""
+    query_id = update["callback_query"]["id"]
+    answer = await fake.wait_for(lambda f: f.callback_answers.get(query_id), 10)
+    assert isinstance(answer, dict)
+    return answer
+
+
+async def _status_with(fake: FakeTelegram, chat_id: int, needle: str) -> SentMessage:
+    return await fake.wait_for_sent(
+        chat_id, lambda m: m.kind == "text" and needle in (m.text or ""), timeout=30
+    )
+
+
+# --- 1. a fallback render answers no request for the voice that failed --------------------------
+
+
+async def test_an_outage_fallback_is_not_served_once_the_voice_is_back(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, gtts: FakeGTTS
+) -> None:
+    gtts.fail_randomly(1.0, status=429)
+    await start_bot(
+        HOERCLUB_TTS_ENGINE="gtts", HOERCLUB_GTTS_ENDPOINT=gtts.url, HOERCLUB_GTTS_RETRIES=0
+    )
+    url = article_url("ausfall", "Als Google schwieg", 60, image=False)
+    fake.send_text(USER, url)
+    robotic = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    assert robotic.caption is not None
+    assert FALLBACK_NOTE in robotic.caption
+    # The better voice is offered under the robotic audio.
+    assert "🔁 Mit der besseren Stimme neu erstellen" in _labels(robotic)
+
+    gtts.reset()  # the service recovers
+    fake.send_text(USER, url)
+    natural = await fake.wait_for_sent(USER, kind="audio", count=2, timeout=60)
+    assert natural.caption is not None
+    assert FALLBACK_NOTE not in natural.caption
+    assert natural.file_id != robotic.file_id
+    assert gtts.statuses
+    assert set(gtts.statuses) == {200}
+    assert "🔁 Mit der besseren Stimme neu erstellen" not in _labels(natural)
+
+    # A new listener gets the natural voice too, by file_id.
+    fake.send_text(USER + 1, url)
+    other = await fake.wait_for_sent(USER + 1, kind="audio", timeout=60)
+    assert other.file_id == natural.file_id
+    assert other.caption is not None
+    assert FALLBACK_NOTE not in other.caption
+
+
+async def test_the_better_voice_button_renders_the_natural_voice_anew(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, gtts: FakeGTTS
+) -> None:
+    gtts.fail_randomly(1.0, status=503)
+    await start_bot(
+        HOERCLUB_TTS_ENGINE="gtts", HOERCLUB_GTTS_ENDPOINT=gtts.url, HOERCLUB_GTTS_RETRIES=0
+    )
+    fake.send_text(USER, article_url("zurueck", "Die Stimme kehrt zurück", 60, image=False))
+    robotic = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    gtts.reset()
+    pressed = fake.press_button(USER, robotic.message_id, robotic.button("Mit der besseren Stimme"))
+    assert (await _answer(fake, pressed)).get("text") == (
+        "In Ordnung, ich erstelle die Aufnahme neu."
+    )
+    natural = await fake.wait_for_sent(USER, kind="audio", count=2, timeout=60)
+    assert natural.reply_to_message_id == robotic.message_id
+    assert natural.caption is not None
+    assert FALLBACK_NOTE not in natural.caption
+    assert set(gtts.statuses) == {200}
+
+
+# --- 2. the same link twice within a second ----------------------------------------------------
+
+
+async def test_the_same_link_in_two_chats_at_once_is_uploaded_once(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
+) -> None:
+    await start_bot()
+    url = article_url("doppelt", "Zweimal gefragt", 150, image=False)
+    fake.send_text(USER, url)
+    fake.send_text(USER + 1, url)
+    first = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    second = await fake.wait_for_sent(USER + 1, kind="audio", timeout=60)
+    assert first.file_id == second.file_id
+    sends = fake.calls_to("sendAudio")
+    assert len(sends) == 2
+    uploads = [c for c in sends if "audio" in c.files]
+    assert len(uploads) == 1  # one upload; the other by file_id
+    by_id = [c for c in sends if "audio" not in c.files]
+    assert by_id[0].params["audio"] == first.file_id
+
+
+async def test_the_same_link_twice_in_one_chat_is_answered_laeuft_schon(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
+) -> None:
+    await start_bot()
+    url = article_url("ungeduldig", "Noch einmal geschickt", 150, image=False)
+    fake.send_text(USER, url)
+    again = fake.send_text(USER, url)
+    told = await _status_with(fake, USER, "Läuft schon")
+    assert told.reply_to_message_id == again["message"]["message_id"]
+    assert "127.0.0.1/ungeduldig.html" in (told.text or "")
+    await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    await settle(1.0)
+    assert len(audios(fake, USER)) == 1
+
+
+# --- 3. errors name their link and tell gone from failing ------------------------------------
+
+
+def test_a_link_label_is_host_and_path_shortened_in_the_middle() -> None:
+    assert link_label("https://www.example.org/a/b.html?x=1") == "example.org/a/b.html"
+    long = "https://www.zeitung.example/politik/2024/09/" + "sehr-lange-ueberschrift-" * 4
+    label = link_label(long)
+    assert len(label) <= 48
+    assert label.startswith("zeitung.example/…/sehr-lange")
+    assert label.endswith("…")
+
+
+async def test_each_failed_link_is_named_and_gone_is_told_from_failing(
+    fake: FakeTelegram, start_bot: StartBot, articles: ArticleServer
+) -> None:
+    await start_bot(HOERCLUB_FETCH_TIMEOUT=1)
+    gone = articles.add_route("/weg.html", status=404, body=b"<h1>Nicht gefunden</h1>")
+    deleted = articles.add_route("/geloescht.html", status=410, body=b"<h1>Weg</h1>")
+    broken = articles.add_route("/kaputt.html", status=503, body=b"<h1>Fehler</h1>")
+    slow = articles.add_route("/langsam.html", body=b"<p>spaet</p>", delay=3.0)
+    fake.send_text(USER, f"{gone}\n{deleted}\n{broken}\n{slow}")
+    expected = {
+        "weg.html": "🔎 Die Seite gibt es nicht (mehr)",
+        "geloescht.html": "🔎 Die Seite gibt es nicht (mehr)",
+        "kaputt.html": "später noch einmal versuchen",
+        "langsam.html": "später noch einmal versuchen",
+    }
+    for name, wording in expected.items():
+        status = await _status_with(fake, USER, f"127.0.0.1/{name}")
+        assert wording in (status.text or ""), (name, status.text)
+    finals = [t for t in texts_of(fake, USER) if "🔗" in t]
+    assert len(set(finals)) == 4  # four different messages, one per link
