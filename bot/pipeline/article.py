@@ -10,11 +10,13 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
 from bot.errors import BadSchemeError, ForbiddenAddressError, NoArticleError, UsageError
+from bot.limits import MIN_TEXT_WORDS
 from bot.models import Article, Block, BlockKind, count_words
 from bot.pipeline.clean import clean_article
 from bot.pipeline.extract import extract_parsed, parse_page
@@ -24,6 +26,8 @@ from bot.pipeline.walls import check_walls, explain_missing_text
 
 logger = logging.getLogger(__name__)
 
+# Told when the page has arrived and its extraction starts.
+OnFetched = Callable[[], Awaitable[None]]
 # A first line shorter than this, without a final period, is taken as the title of a text.
 TITLE_MAX_CHARS: Final = 120
 
@@ -59,8 +63,8 @@ def text_to_article(text: str, title: str | None = None) -> Article:
     blocks = tuple(Block(BlockKind.PARAGRAPH, p) for p in paragraphs)
     language = detect_language(" ".join(paragraphs))
     article = Article(title=title, blocks=blocks, language=language)
-    if count_words(" ".join(paragraphs)) < 50:
-        raise NoArticleError("fewer than 50 words of text")
+    if count_words(" ".join(paragraphs)) < MIN_TEXT_WORDS:
+        raise NoArticleError(f"fewer than {MIN_TEXT_WORDS} words of text")
     return article
 
 
@@ -70,12 +74,17 @@ class ArticleLoader:
     def __init__(self, fetcher: Fetcher) -> None:
         self.fetcher = fetcher
 
-    async def load(self, source: str, *, allow_local: bool = False) -> Article:
-        """Load an http(s) URL (or, for the CLI only, an .html/.txt file) as a clean Article."""
+    async def load(
+        self, source: str, *, allow_local: bool = False, on_fetched: OnFetched | None = None
+    ) -> Article:
+        """Load an http(s) URL (or, for the CLI only, an .html/.txt file) as a clean Article.
+
+        `on_fetched` is awaited between fetching and extracting a page (progress for the user).
+        """
         parts = urlsplit(source.strip())
         scheme = parts.scheme.lower()
         if scheme in ("http", "https"):
-            return await self.load_url(source.strip())
+            return await self.load_url(source.strip(), on_fetched=on_fetched)
         if not allow_local:
             if scheme == "file" or source.strip().startswith(("/", "~", ".")):
                 raise ForbiddenAddressError("local files are never read", url=source)
@@ -95,10 +104,12 @@ class ArticleLoader:
             return text_to_article(data.decode("utf-8", errors="replace"))
         raise UsageError(f"unsupported file type: {path.suffix} (use .html or .txt)")
 
-    async def load_url(self, url: str) -> Article:
+    async def load_url(self, url: str, *, on_fetched: OnFetched | None = None) -> Article:
         """Fetch a page through the guarded fetcher and extract its article."""
         started = time.perf_counter()
         page = await self.fetcher.fetch(url)
+        if on_fetched is not None:
+            await on_fetched()
         article = await self.load_html(page.text, url=page.final_url)
         logger.info(
             "loaded %s: %d words in %.0f ms",

@@ -13,7 +13,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -28,6 +28,8 @@ from bot.jobs.api import (
     Variant,
 )
 from bot.jobs.service import JobService
+from bot.limits import MIN_TEXT_WORDS, TEXT_ATTEMPT_WORDS
+from bot.models import count_words
 from bot.telegram.alerts import AdminAlerts
 from bot.telegram.keyboards import (
     parse_action,
@@ -38,7 +40,6 @@ from bot.telegram.keyboards import (
     settings_text,
 )
 from bot.telegram.links import (
-    MIN_TEXT_CHARS,
     FoundLinks,
     find_links,
     links_in_message,
@@ -49,6 +50,7 @@ from bot.telegram.progress import NO_PREVIEW
 from bot.telegram.texts import (
     error_text,
     format_number,
+    link_label,
     link_line,
     locale_of,
     plain,
@@ -113,6 +115,13 @@ class BotHandlers:
         user = update.effective_user
         if message is None:
             return
+        if message.chat.type != ChatType.PRIVATE:
+            # In a group the greeting would mislead: there it answers only when asked.
+            await message.reply_html(
+                t("start.group", _locale(update), username=context.bot.username or "hoerclub"),
+                link_preview_options=NO_PREVIEW,
+            )
+            return
         name = user.first_name if user else ""
         await message.reply_html(
             t("start.greeting", _locale(update), name=name), link_preview_options=NO_PREVIEW
@@ -128,7 +137,7 @@ class BotHandlers:
             t(
                 "help.text",
                 locale,
-                min_chars=MIN_TEXT_CHARS,
+                min_words=MIN_TEXT_WORDS,
                 max_links=s.max_links_per_message,
                 max_waiting=s.max_waiting_jobs,
                 max_daily=s.max_jobs_per_day,
@@ -168,17 +177,19 @@ class BotHandlers:
         await self._enqueue(update, message, work, variant)
 
     async def cmd_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Show the user's settings with buttons to change them."""
+        """Show the settings with buttons: the user's own, or in a group the group's."""
         message = update.effective_message
         user = update.effective_user
-        if message is None or user is None:
+        chat = update.effective_chat
+        if message is None or user is None or chat is None:
             return
         locale = _locale(update)
-        prefs = await self.jobs.prefs.get(user.id)
+        group = chat.type != ChatType.PRIVATE
+        prefs = await self.jobs.prefs.get(_prefs_owner(update))
         engine = self.settings.tts_engine
         llm = self.settings.llm_configured
         await message.reply_html(
-            settings_text(prefs, engine, locale, llm=llm),
+            settings_text(prefs, engine, locale, llm=llm, group=group),
             reply_markup=settings_keyboard(prefs, engine, locale, llm=llm),
         )
 
@@ -202,7 +213,10 @@ class BotHandlers:
             else:
                 label = t("caption.text_title", locale)
             label = shorten(label, _LABEL_CHARS)
-            if view.state == "running":
+            if view.state == "running" and not view.title and view.source.startswith("http"):
+                key = "queue.item.loading"  # the page is still loading: no title, no percent
+                label = link_label(view.source)
+            elif view.state == "running":
                 key = "queue.item.running"
             elif view.state in ("rendered", "delivering"):
                 key = "queue.item.sending"
@@ -251,9 +265,10 @@ class BotHandlers:
             return
         work = self._work_in(message)
         if work is None:
-            await message.reply_html(
-                t("message.no_link", _locale(update), min_chars=MIN_TEXT_CHARS)
-            )
+            # One rule, told before any status message: a text of fewer words is not read.
+            meant = count_words(text) >= TEXT_ATTEMPT_WORDS
+            key = "error.text_too_short" if meant else "message.no_link"
+            await message.reply_html(t(key, _locale(update), min_words=MIN_TEXT_WORDS))
             return
         await self._enqueue(update, message, work)
 
@@ -318,7 +333,7 @@ class BotHandlers:
             text = strip_command(text)
         if mention:
             text = text.replace("@" + mention, " ")
-        if len(text.strip()) >= MIN_TEXT_CHARS:
+        if count_words(text) >= MIN_TEXT_WORDS:
             return Work("text", (text.strip(),))
         return None
 
@@ -349,7 +364,7 @@ class BotHandlers:
             )
         if not work.sources:
             return
-        prefs = await self.jobs.prefs.get(user.id)
+        prefs = await self.jobs.prefs.get(_prefs_owner(update))
         if variant is None:
             variant = "summary" if prefs.summary_first else "full"
         prefs = dataclasses.replace(prefs, variant=variant)
@@ -450,26 +465,37 @@ class BotHandlers:
 
     # --- buttons --------------------------------------------------------------------------
     async def on_settings_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Save one changed setting and redraw the settings message."""
+        """Save one changed setting and redraw the settings message.
+
+        In a group the settings are the group's: only its admins may change them; anyone else
+        gets a toast and nothing changes.
+        """
         query = update.callback_query
         user = update.effective_user
-        if query is None or user is None:
+        chat = update.effective_chat
+        if query is None or user is None or chat is None:
             return
         locale = _locale(update)
         change = parse_setting(query.data or "")
         if change is None:
             await query.answer(t("settings.unknown", locale))
             return
-        prefs = await self.jobs.prefs.set(user.id, **{change.name: change.value})
+        group = chat.type != ChatType.PRIVATE
+        if group and not await _is_admin(context, chat.id, user.id):
+            await query.answer(plain("settings.admins_only", locale), show_alert=True)
+            return
+        prefs = await self.jobs.prefs.set(_prefs_owner(update), **{change.name: change.value})
         await query.answer(t("settings.saved", locale))
-        await self._redraw_settings(query, prefs, locale)
+        await self._redraw_settings(query, prefs, locale, group=group)
 
-    async def _redraw_settings(self, query: CallbackQuery, prefs: RenderPrefs, locale: str) -> None:
+    async def _redraw_settings(
+        self, query: CallbackQuery, prefs: RenderPrefs, locale: str, *, group: bool
+    ) -> None:
         engine = self.settings.tts_engine
         llm = self.settings.llm_configured
         try:
             await query.edit_message_text(
-                settings_text(prefs, engine, locale, llm=llm),
+                settings_text(prefs, engine, locale, llm=llm, group=group),
                 parse_mode=ParseMode.HTML,
                 reply_markup=settings_keyboard(prefs, engine, locale, llm=llm),
             )
@@ -487,16 +513,27 @@ class BotHandlers:
         if query is None or user is None or chat is None:
             return
         locale = _locale(update)
-        words = parse_first_part(query.data or "")
+        offer = parse_first_part(query.data or "")
         status = query.message if isinstance(query.message, Message) else None
         source: tuple[JobKind, str] | None = None
-        if words is not None and status is not None:
+        job = None
+        if offer is not None and status is not None:
             source = _offered_source(status)
-        if words is None or status is None or source is None:
+            if offer.job_id is not None:
+                job = await self.jobs.behind_button(
+                    offer.job_id, chat_id=chat.id, message_id=status.message_id
+                )
+                source = (job.request.kind, job.request.source) if job else None
+        if offer is None or status is None or source is None:
             await query.answer(t("too_long.expired", locale), show_alert=True)
             return
+        words = offer.words
         await query.answer(t("too_long.accepted", locale, words=format_number(words, locale)))
-        prefs = dataclasses.replace(await self.jobs.prefs.get(user.id), truncate_words=words)
+        prefs = await self.jobs.prefs.get(_prefs_owner(update))
+        if job is not None:
+            # The article of the "too long" job is kept: this starts at synthesis.
+            prefs = dataclasses.replace(job.request.options, from_job=job.id)
+        prefs = dataclasses.replace(prefs, truncate_words=words, variant="full", fresh=False)
         origin = status.reply_to_message or status
         await self.submit(
             origin,
@@ -535,8 +572,10 @@ class BotHandlers:
             await query.answer(plain("error.llm_missing", locale), show_alert=True)
             return
         await query.answer(t(f"button.accepted.{wanted.variant}", locale))
-        prefs = await self.jobs.prefs.get(user.id)
-        prefs = dataclasses.replace(prefs, variant=wanted.variant, truncate_words=None)
+        prefs = await self.jobs.prefs.get(_prefs_owner(update))
+        prefs = dataclasses.replace(
+            prefs, variant=wanted.variant, truncate_words=None, from_job=job.id
+        )
         # Under a failure the status message itself becomes the new job's status; under an
         # audio a new status answers the audio.
         on_status = pressed.message_id == job.request.status_message_id
@@ -616,6 +655,25 @@ class BotHandlers:
         await self.alerts.report(where, error)
 
 
+def _prefs_owner(update: Update) -> int:
+    """Whose settings apply: a group's own (its chat id) in groups, else the user's."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        return chat.id
+    user = update.effective_user
+    return user.id if user is not None else 0
+
+
+async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    """Whether the user administers the group (asked of Telegram each time: admins change)."""
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        logger.info("admin check in %s failed: %s", chat_id, exc)
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
 def _refusal_key(reason: str) -> str:
     return "error.forbidden_address" if reason == "forbidden" else "error.bad_scheme"
 
@@ -631,6 +689,6 @@ def _offered_source(status: Message) -> tuple[JobKind, str] | None:
         if found.urls:
             return "url", found.urls[0]
         text = message_text(replied)
-        if len(text.strip()) >= MIN_TEXT_CHARS:
+        if count_words(text) >= MIN_TEXT_WORDS:
             return "text", text.strip()
     return None

@@ -75,9 +75,12 @@ class SettingChange:
 
 
 def settings_text(
-    prefs: RenderPrefs, default_engine: str, locale: str, *, llm: bool = False
+    prefs: RenderPrefs, default_engine: str, locale: str, *, llm: bool = False, group: bool = False
 ) -> str:
-    """The settings message: the current choices spelled out (the summary method with a model)."""
+    """The settings message: the current choices spelled out (the summary method with a model).
+
+    In a group they are the group's, and the message says who may change them.
+    """
     engine = prefs.engine or default_engine
     summary_by = ""
     if llm:
@@ -92,6 +95,8 @@ def settings_text(
         intro=t("settings.intro." + ("on" if prefs.intro else "off"), locale),
         summary_first=t("settings.intro." + ("on" if prefs.summary_first else "off"), locale),
         summary_by=Html(summary_by),
+        heading=Html(t("settings.heading." + ("group" if group else "private"), locale)),
+        footer=Html(t("settings.footer." + ("group" if group else "private"), locale)),
     )
 
 
@@ -184,11 +189,19 @@ def parse_setting(data: str) -> SettingChange | None:
     return None
 
 
-def first_part_button(words: int, locale: str) -> InlineKeyboardButton:
-    """ "Read the first `words` words" (under a "too long" message)."""
+@dataclass(frozen=True)
+class FirstPartOffer:
+    """One tap on "read the first N words": N and the job whose article was too long."""
+
+    words: int
+    job_id: int | None  # None on buttons from before the job was named
+
+
+def first_part_button(words: int, locale: str, job_id: int | None = None) -> InlineKeyboardButton:
+    """ "Read the first `words` words" (under a "too long" message of job `job_id`)."""
+    data = f"{FIRST_PART_PREFIX}:{words}" + (f":{job_id}" if job_id is not None else "")
     return InlineKeyboardButton(
-        t("too_long.button", locale, words=format_number(words, locale)),
-        callback_data=f"{FIRST_PART_PREFIX}:{words}",
+        t("too_long.button", locale, words=format_number(words, locale)), callback_data=data
     )
 
 
@@ -229,7 +242,7 @@ def audio_keyboard(
 def too_long_keyboard(words: int, job_id: int, locale: str) -> InlineKeyboardMarkup:
     """The offers under a "too long" message: the first `words` words, or the short version."""
     return InlineKeyboardMarkup(
-        [[first_part_button(words, locale)], [variant_button("summary", job_id, locale)]]
+        [[first_part_button(words, locale, job_id)], [variant_button("summary", job_id, locale)]]
     )
 
 
@@ -288,9 +301,15 @@ def parse_action(data: str) -> ActionRequest | None:
     return ActionRequest(action, job_id)
 
 
-def parse_first_part(data: str) -> int | None:
-    """The word count of a "read the first part" button, or None."""
-    prefix, _, raw = data.partition(":")
-    if prefix != FIRST_PART_PREFIX or not raw.isdigit():
+def parse_first_part(data: str) -> FirstPartOffer | None:
+    """The word count (and job) of a "read the first part" button, or None."""
+    parts = data.split(":")
+    if len(parts) not in (2, 3) or parts[0] != FIRST_PART_PREFIX:
         return None
-    return int(raw)
+    raw = parts[1]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+        return None
+    if len(parts) == 2:
+        return FirstPartOffer(int(raw), None)
+    job_id = _job_id(parts[2])
+    return FirstPartOffer(int(raw), job_id) if job_id is not None else None

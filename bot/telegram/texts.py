@@ -241,7 +241,9 @@ def _note_lines(notes: CaptionNotes, locale: str) -> list[str]:
     elif notes.variant == "talk":
         lines.append(t("caption.talk", locale))
     if notes.truncated_words:
-        lines.append(t("caption.truncated", locale, words=notes.truncated_words))
+        lines.append(
+            t("caption.truncated", locale, words=format_number(notes.truncated_words, locale))
+        )
     if notes.paywalled:
         lines.append(t("note.paywalled", locale))
     if notes.fell_back:

@@ -27,10 +27,12 @@ from bot.jobs.api import (
     JobOutcome,
 )
 from bot.jobs.service import JobService
+from bot.limits import MIN_TEXT_WORDS
 from bot.models import Article, Script
 from bot.pipeline.run import Pipeline, Progress, RenderOptions
 from bot.pipeline.script import estimate_seconds
 from bot.telegram.alerts import AdminAlerts
+from bot.telegram.articles import load_article, save_article
 from bot.telegram.audio_files import job_dir
 from bot.telegram.delivery import (
     Parcel,
@@ -50,6 +52,7 @@ from bot.telegram.texts import (
     error_text,
     format_duration,
     format_number,
+    link_label,
     link_line,
     status_title,
     t,
@@ -80,12 +83,24 @@ class _Reporter:
         self.title = title
         self.duration = duration
         self.reported = -REPORT_STEP_PERCENT
+        self.shown = 0  # the highest percent shown so far: progress never goes back
+        self.base = 0  # where a restart (the offline voice taking over) continues from
+        self.raw = 0
+
+    def _percent(self, raw: int) -> int:
+        """The percent to show: a restarted synthesis continues from where it was."""
+        if raw < self.raw:
+            self.base = self.shown
+        self.raw = raw
+        self.shown = max(self.shown, self.base + (100 - self.base) * raw // 100)
+        return self.shown
 
     async def __call__(self, progress: Progress) -> None:
         if self.ctx.cancelled.is_set():
             raise JobCancelledError("cancelled during rendering")
+        await self.status.action("record_voice")
         if progress.stage == "synthesize":
-            percent = progress.percent
+            percent = self._percent(progress.percent)
             await self.status.update(
                 t(
                     "status.speaking",
@@ -253,12 +268,7 @@ class JobRunner:
         locale = req.language
         prefs = req.options
         self._check_cancelled(ctx)
-        if req.kind == "url":
-            await status.update(t("status.fetching", locale))
-            article = await self._until_cancelled(ctx, self.pipeline.load(req.source))
-        else:
-            await status.update(t("status.reading_text", locale))
-            article = self.pipeline.article_from_text(req.source)
+        article = await self._article(ctx, status)
         self._check_cancelled(ctx)
         article, script, notes = await self._variant(ctx, status, article)
         if script is not None:
@@ -311,6 +321,33 @@ class JobRunner:
             meta=self._meta(article),
             thumbnail=thumbnail,
         )
+
+    async def _article(self, ctx: JobContext, status: StatusMessage) -> Article:
+        """The job's article: kept from the job it follows up, else loaded stage by stage.
+
+        Either way it is kept with this job, for the follow-ups its buttons offer.
+        """
+        req = ctx.job.request
+        locale = req.language
+        article: Article | None = None
+        if req.options.from_job is not None:
+            article = await load_article(job_dir(self.settings, req.options.from_job))
+        if article is None and req.kind == "url":
+            link = link_label(req.source)
+            await status.update(t("status.fetching", locale, link=link))
+            await status.action("typing")
+
+            async def fetched() -> None:
+                await status.update(t("status.extracting", locale, link=link))
+
+            article = await self._until_cancelled(
+                ctx, self.pipeline.load(req.source, on_fetched=fetched)
+            )
+        elif article is None:
+            await status.update(t("status.reading_text", locale))
+            article = self.pipeline.article_from_text(req.source)
+        await save_article(job_dir(self.settings, ctx.job.id), article)
+        return article
 
     async def _variant(
         self, ctx: JobContext, status: StatusMessage, article: Article
@@ -384,6 +421,7 @@ class JobRunner:
         await status.update(
             t("status.sending", locale, title=status_title(rendered.meta.title, locale))
         )
+        await status.upload_action("upload_voice")
         thumbnail = (
             await asyncio.to_thread(rendered.thumbnail.read_bytes) if rendered.thumbnail else None
         )
@@ -524,7 +562,10 @@ class JobRunner:
 
     def error_defaults(self, locale: str) -> dict[str, object]:
         """Values the error messages may mention, from the settings."""
-        return {"max_words": format_number(self.settings.max_article_words, locale)}
+        return {
+            "max_words": format_number(self.settings.max_article_words, locale),
+            "min_words": MIN_TEXT_WORDS,
+        }
 
 
 def _shareable(rendered: Rendered | None) -> Rendered | None:

@@ -244,7 +244,7 @@ async def test_progress_is_one_status_message_edited_at_most_every_two_seconds(
     assert status.deleted
     seen = [t or "" for t in status.texts]
     assert seen[0] == "⏳ In der Warteschlange …"
-    assert seen[1] == "🔎 Lade die Seite …", seen
+    assert seen[1] == "🔎 Lade die Seite 127.0.0.1/fortschritt.html …", seen
     assert any("Langsam gesprochen" in t and "🎧 etwa" in t for t in seen), seen
     percents = [t for t in seen if "Spreche" in t]
     assert percents, seen

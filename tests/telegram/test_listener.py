@@ -9,7 +9,7 @@ from bot.telegram.texts import link_label
 from tests.support.article_server import ArticleServer
 from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram, SentMessage
-from tests.telegram.conftest import USER, StartBot, audios, settle, texts_of
+from tests.telegram.conftest import GROUP, USER, StartBot, audios, settle, texts_of
 
 ArticleUrl = Callable[..., str]
 FALLBACK_NOTE = "Offline-Stimme (Sprachdienst überlastet)"
@@ -154,7 +154,149 @@ async def test_each_failed_link_is_named_and_gone_is_told_from_failing(
         "langsam.html": "später noch einmal versuchen",
     }
     for name, wording in expected.items():
-        status = await _status_with(fake, USER, f"127.0.0.1/{name}")
+        status = await _status_with(fake, USER, f"🔗 127.0.0.1/{name}")
         assert wording in (status.text or ""), (name, status.text)
     finals = [t for t in texts_of(fake, USER) if "🔗" in t]
     assert len(set(finals)) == 4  # four different messages, one per link
+
+
+# --- 4. settings in groups ---------------------------------------------------------------------
+
+MEMBER = 31337
+ADMIN = 27182
+
+
+def _group(fake: FakeTelegram) -> None:
+    fake.add_chat(GROUP, "supergroup", title="Lesekreis", bot_is_admin=True)
+
+
+async def test_group_settings_are_the_groups_and_only_admins_change_them(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
+) -> None:
+    _group(fake)
+    bot = await start_bot()
+    fake.send_text(GROUP, "/einstellungen", chat_type="supergroup", user_id=ADMIN)
+    fake.make_admin(GROUP, ADMIN)
+    menu = await fake.wait_for_sent(GROUP, lambda m: bool(m.buttons))
+    assert menu.text is not None
+    assert menu.text.startswith("⚙️ Einstellungen dieser Gruppe")
+    assert "Nur Admins der Gruppe können sie ändern" in menu.text
+
+    # A member's press: a toast, and nothing changes.
+    pressed = fake.press_button(
+        GROUP, menu.message_id, menu.button("Sprachnachricht"), user_id=MEMBER
+    )
+    answer = await _answer(fake, pressed)
+    assert answer.get("show_alert") is True
+    assert str(answer.get("text", "")).startswith("Nur Admins dieser Gruppe")
+    assert fake.message(GROUP, menu.message_id).text == menu.text
+    assert (await bot.jobs.prefs.get(GROUP)).format == "audio"
+    assert (await bot.jobs.prefs.get(MEMBER)).format == "audio"
+
+    # The admin's press changes the group's settings, not the admin's own.
+    pressed = fake.press_button(
+        GROUP, menu.message_id, menu.button("Sprachnachricht"), user_id=ADMIN
+    )
+    assert (await _answer(fake, pressed)).get("text") == "Gespeichert ✓"
+    assert (await bot.jobs.prefs.get(GROUP)).format == "voice"
+    assert (await bot.jobs.prefs.get(ADMIN)).format == "audio"
+    redrawn = fake.message(GROUP, menu.message_id)
+    assert redrawn.text is not None
+    assert redrawn.text.startswith("⚙️ Einstellungen dieser Gruppe")
+
+    # The group's audio follows the group's settings, whoever asks.
+    url = article_url("gruppe-stimme", "Für alle als Sprachnachricht", 60, image=False)
+    fake.send_text(GROUP, f"/lies {url}", chat_type="supergroup", user_id=MEMBER)
+    voice = await fake.wait_for_sent(GROUP, kind="voice", timeout=60)
+    assert voice.voice is not None
+    status = next(c for c in fake.calls_to("sendMessage") if "⏳" in str(c.params.get("text")))
+    assert status.params.get("disable_notification") is True  # progress notifies nobody
+
+
+async def test_start_in_a_group_explains_the_group_rules(
+    fake: FakeTelegram, start_bot: StartBot
+) -> None:
+    _group(fake)
+    await start_bot()
+    fake.send_text(GROUP, "/start", chat_type="supergroup", user_id=MEMBER)
+    told = await fake.wait_for_sent(GROUP, kind="text")
+    assert told.text is not None
+    assert "/lies <Link>" in told.text
+    assert "@hoerclub_test_bot" in told.text
+    assert "Antwort mit /lies" in told.text
+    assert "Alle anderen Nachrichten lasse ich in Ruhe" in told.text
+
+
+# --- 5. a follow-up starts at synthesis --------------------------------------------------------
+
+
+async def test_the_first_part_button_reads_the_kept_article_without_loading_the_page(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, articles: ArticleServer
+) -> None:
+    await start_bot(HOERCLUB_MAX_ARTICLE_WORDS=150, HOERCLUB_SUMMARY_SECONDS=20)
+    url = article_url("behalten", "Ein Artikel, einmal geladen", 400, image=False)
+    fake.send_text(USER, url)
+    offer = await _status_with(fake, USER, "📏")
+    assert articles.requests.count("/behalten.html") == 1
+    fake.press_button(USER, offer.message_id, offer.button("ersten 150 Wörter"))
+    audio = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    assert audio.caption is not None
+    assert "Gekürzt auf die ersten 150 Wörter" in audio.caption
+    # The summary button under it starts from the kept article as well.
+    fake.press_button(USER, audio.message_id, audio.button("Kurzfassung"))
+    short = await fake.wait_for_sent(USER, kind="audio", count=2, timeout=60)
+    assert short.caption is not None
+    assert "Kurzfassung" in short.caption
+    assert articles.requests.count("/behalten.html") == 1
+    seen = [t or "" for t in fake.message(USER, offer.message_id).texts]
+    after_offer = seen[next(i for i, t in enumerate(seen) if t.startswith("📏")) :]
+    assert not any(t.startswith("🔎 Lade die Seite") for t in after_offer), after_offer
+    later = [m for m in fake.sent(USER) if m.kind == "text" and m.message_id != offer.message_id]
+    assert later  # the summary's own status message
+    assert not any((t or "").startswith("🔎 Lade die Seite") for m in later for t in m.texts)
+
+
+# --- 6. stages while a page loads --------------------------------------------------------------
+
+
+async def test_a_slow_page_shows_its_host_loading_in_the_status_and_in_status_command(
+    fake: FakeTelegram, start_bot: StartBot, articles: ArticleServer
+) -> None:
+    await start_bot()
+    slow = articles.add_route("/zaeh.html", body=b"<p>kurz</p>", delay=2.5)
+    fake.send_text(USER, slow)
+    await _status_with(fake, USER, "🔎 Lade die Seite 127.0.0.1/zaeh.html …")
+    fake.send_text(USER, "/status")
+    listing = await _status_with(fake, USER, "Deine Warteschlange")
+    assert listing.text is not None
+    assert "1. 🔎 127.0.0.1/zaeh.html – lädt …" in listing.text
+    assert "%" not in listing.text
+    assert "record_voice" not in fake.chat_actions(USER)  # nothing is spoken yet
+    assert "typing" in fake.chat_actions(USER)
+
+
+# --- 7. one rule for pasted text, told before any status ---------------------------------------
+
+
+async def test_a_short_pasted_text_is_refused_at_once_with_the_rule_the_help_states(
+    fake: FakeTelegram, start_bot: StartBot
+) -> None:
+    await start_bot()
+    text = "Kurz, aber über dreihundert Zeichen lang: " + "Donaudampfschifffahrt " * 14
+    assert len(text) >= 300
+    fake.send_text(USER, text)
+    refusal = await fake.wait_for_sent(USER, kind="text")
+    assert refusal.text == (
+        "✂️ Dieser Text ist mir zu kurz zum Vorlesen: Ich brauche mindestens 50 Wörter. "
+        "Schick mir einen längeren Text oder einen Link zum Artikel."
+    )
+    fake.send_text(USER, "Hallo du")
+    hint = await fake.wait_for_sent(USER, kind="text", count=2)
+    assert hint.text is not None
+    assert "mindestens 50 Wörtern" in hint.text
+    fake.send_text(USER, "/hilfe")
+    help_text = await fake.wait_for_sent(USER, kind="text", count=3)
+    assert help_text.text is not None
+    assert "mindestens 50 Wörtern" in help_text.text
+    await settle(0.3)
+    assert not any("⏳" in t for t in texts_of(fake, USER))  # no status message at all
