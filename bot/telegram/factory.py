@@ -150,6 +150,12 @@ async def set_commands(app: BotApplication, *, llm: bool = False) -> None:
     await app.bot.set_my_commands(
         [BotCommand(c, t(k, "en")) for c, k in COMMANDS_EN if k in shown], language_code="en"
     )
+    # What the empty chat shows before /start, and the profile's one line: German by default.
+    for language, code in (("de", None), ("en", "en")):
+        await app.bot.set_my_description(t("bot.description", language), language_code=code)
+        await app.bot.set_my_short_description(
+            t("bot.short_description", language), language_code=code
+        )
 
 
 async def _on_startup(app: BotApplication) -> None:

@@ -54,22 +54,19 @@ class StatusMessage:
         self._flush_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._last_action = -float("inf")
+        self._action = ""
 
     async def action(self, action: str) -> None:
-        """Show a chat action ("record_voice", "upload_voice", …), renewed at most every 4.5 s."""
+        """Show a chat action ("record_voice", "upload_voice", …); one kind at most every 4.5 s."""
         now = self.clock()
-        if now - self._last_action < CHAT_ACTION_SECONDS:
+        if action == self._action and now - self._last_action < CHAT_ACTION_SECONDS:
             return
         self._last_action = now
+        self._action = action
         try:
             await self.bot.send_chat_action(self.chat_id, action)
         except TelegramError as exc:  # cosmetic: the job goes on
             logger.info("chat action in %s not shown: %s", self.chat_id, exc)
-
-    async def upload_action(self, action: str) -> None:
-        """A chat action for the upload that follows, whatever the interval."""
-        self._last_action = -float("inf")
-        await self.action(action)
 
     @property
     def alive(self) -> bool:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Mapping
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -57,7 +58,7 @@ from bot.telegram.texts import (
     status_title,
     t,
 )
-from bot.telegram.thumbnail import make_thumbnail
+from bot.telegram.thumbnail import embed_cover, make_cover, make_thumbnail
 
 logger = logging.getLogger(__name__)
 
@@ -309,6 +310,8 @@ class JobRunner:
                 thumb_task.cancel()
             raise
         thumbnail = await thumb_task if thumb_task else None
+        if fmt == "mp3":
+            thumbnail = await self._cover(article, result.paths, thumbnail, out_dir)
         truncated = truncate if truncate is not None and article.words > truncate else None
         return Rendered(
             paths=tuple(result.paths),
@@ -392,6 +395,26 @@ class JobRunner:
             date=article.date.isoformat() if article.date else None,
         )
 
+    async def _cover(
+        self, article: Article, paths: tuple[Path, ...], thumbnail: Path | None, out_dir: Path
+    ) -> Path | None:
+        """Embed the cover (the article's image, else a generated one) and the author.
+
+        Returns the thumbnail to send: the article's, else the generated cover.
+        """
+        if thumbnail is not None:
+            cover: bytes | None = await asyncio.to_thread(thumbnail.read_bytes)
+        else:
+            site = article.site or (urlsplit(article.url).hostname if article.url else None)
+            cover = await make_cover(site.removeprefix("www.") if site else None)
+            if cover is not None:
+                thumbnail = out_dir / "thumb.jpg"
+                await asyncio.to_thread(thumbnail.write_bytes, cover)
+        if cover is not None:
+            for path in paths:
+                await embed_cover(path, cover, author=article.author)
+        return thumbnail
+
     async def _thumbnail(self, article: Article, out_dir: Path) -> Path | None:
         """The article image as a small JPEG next to the audio, or None."""
         try:
@@ -421,7 +444,7 @@ class JobRunner:
         await status.update(
             t("status.sending", locale, title=status_title(rendered.meta.title, locale))
         )
-        await status.upload_action("upload_voice")
+        await status.action("upload_voice")
         thumbnail = (
             await asyncio.to_thread(rendered.thumbnail.read_bytes) if rendered.thumbnail else None
         )

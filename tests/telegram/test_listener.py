@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from bot.telegram.texts import link_label
+from bot.telegram.texts import AudioMeta, CaptionNotes, build_caption, link_label
 from tests.support.article_server import ArticleServer
+from tests.support.audio import ffmpeg
 from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram, SentMessage
 from tests.telegram.conftest import GROUP, USER, StartBot, audios, settle, texts_of
@@ -300,3 +303,85 @@ async def test_a_short_pasted_text_is_refused_at_once_with_the_rule_the_help_sta
     assert "mindestens 50 Wörtern" in help_text.text
     await settle(0.3)
     assert not any("⏳" in t for t in texts_of(fake, USER))  # no status message at all
+
+
+# --- 8. cosmetics and 9. conventions -----------------------------------------------------------
+
+
+def _tags_and_cover(data: bytes, tmp_path: Path) -> tuple[str, bytes]:
+    """The ID3 tags (ffmetadata text) and the embedded cover of an MP3."""
+    path = tmp_path / "tagged.mp3"
+    path.write_bytes(data)
+    tags = subprocess.run(
+        [ffmpeg(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    cover = subprocess.run(
+        [
+            ffmpeg(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:v",
+            "-c",
+            "copy",
+            "-f",
+            "image2pipe",
+            "-",
+        ],
+        capture_output=True,
+        check=False,
+    ).stdout
+    return tags, cover
+
+
+async def test_the_mp3_is_named_after_date_and_title_and_carries_cover_and_author(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, tmp_path: Path
+) -> None:
+    await start_bot()
+    fake.send_text(USER, article_url("cover", "Elon Musk auf Twitter", 80))
+    audio = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    assert audio.audio is not None
+    assert audio.audio["file_name"] == "2025-11-24 Elon Musk auf Twitter.mp3"
+    assert audio.file_id is not None
+    tags, cover = _tags_and_cover(fake.uploads[audio.file_id], tmp_path)
+    assert "artist=Erika Muster" in tags
+    assert cover.startswith(b"\xff\xd8")  # the article's image, as a JPEG
+    assert "thumbnail" in audio.audio
+    # A chat action while working, and the upload announced.
+    actions = fake.chat_actions(USER)
+    assert "record_voice" in actions
+    assert "upload_voice" in actions
+
+
+async def test_a_page_without_image_gets_a_generated_hoerclub_cover(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, tmp_path: Path
+) -> None:
+    await start_bot()
+    fake.send_text(USER, article_url("ohne-bild", "Ein Artikel ohne Bild", 80, image=False))
+    audio = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    assert audio.file_id is not None
+    assert audio.audio is not None
+    _, cover = _tags_and_cover(fake.uploads[audio.file_id], tmp_path)
+    assert cover.startswith(b"\xff\xd8")
+    assert "thumbnail" in audio.audio  # the generated cover doubles as the thumbnail
+
+
+async def test_the_empty_chat_explains_the_bot_in_german_and_english(
+    fake: FakeTelegram, start_bot: StartBot
+) -> None:
+    await start_bot()
+    calls = fake.calls_to("setMyDescription")
+    by_language = {c.params.get("language_code"): c.params["description"] for c in calls}
+    assert by_language[None].startswith("Hörclub liest dir Artikel vor")
+    assert by_language["en"].startswith("Hörclub reads articles to you")
+    short = {c.params.get("language_code") for c in fake.calls_to("setMyShortDescription")}
+    assert short == {None, "en"}
+
+
+def test_a_truncation_note_uses_the_thousands_separator() -> None:
+    caption = build_caption(AudioMeta("Titel"), 60, notes=CaptionNotes(truncated_words=12000))
+    assert "Gekürzt auf die ersten 12.000 Wörter" in caption

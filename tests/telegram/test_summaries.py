@@ -229,7 +229,8 @@ async def test_a_summary_is_sent_again_by_file_id_without_fetch_or_synthesis(
     fake.send_text(USER + 2, url)
     whole = await fake.wait_for_sent(USER + 2, kind="audio", timeout=60)
     assert whole.file_id != first.file_id
-    assert len(fake.uploads) == uploads + 1
+    # One new audio (with its generated cover as the thumbnail).
+    assert len([f for f in fake.files.values() if f.kind == "audio"]) == 2
 
 
 async def test_kurzfassung_zuerst_makes_every_link_a_summary_with_the_full_article_button(
