@@ -8,6 +8,7 @@ from typing import Final
 
 from telegram import (
     CallbackQuery,
+    InputFile,
     Message,
     MessageEntity,
     ReplyParameters,
@@ -28,9 +29,12 @@ from bot.jobs.api import (
     Variant,
 )
 from bot.jobs.service import JobService
-from bot.limits import MIN_TEXT_WORDS, TEXT_ATTEMPT_WORDS
+from bot.limits import MIN_TEXT_WORDS, TEMPO_CHOICES, TEXT_ATTEMPT_WORDS, tempo_step
 from bot.models import count_words
 from bot.telegram.alerts import AdminAlerts
+from bot.telegram.articles import load_article
+from bot.telegram.audio_files import job_dir
+from bot.telegram.delivery import audio_filename
 from bot.telegram.keyboards import (
     parse_action,
     parse_first_part,
@@ -48,13 +52,17 @@ from bot.telegram.links import (
 )
 from bot.telegram.progress import NO_PREVIEW
 from bot.telegram.texts import (
+    MESSAGE_LIMIT,
+    AudioMeta,
     error_text,
     format_number,
+    format_tempo,
     link_label,
     link_line,
     locale_of,
     plain,
     shorten,
+    split_message,
     t,
     t_count,
 )
@@ -63,6 +71,8 @@ logger = logging.getLogger(__name__)
 
 # /status shows at most this many jobs (the per-user queue limit is usually lower).
 STATUS_LINES: Final = 20
+# An article's text comes as messages up to this many (about 16,000 characters), else as a file.
+TEXT_MESSAGES_MAX: Final = 4
 _LABEL_CHARS: Final = 70
 
 
@@ -138,6 +148,7 @@ class BotHandlers:
                 "help.text",
                 locale,
                 min_words=MIN_TEXT_WORDS,
+                tempos=", ".join(format_tempo(tempo, locale) for tempo in TEMPO_CHOICES),
                 max_links=s.max_links_per_message,
                 max_waiting=s.max_waiting_jobs,
                 max_daily=s.max_jobs_per_day,
@@ -612,9 +623,26 @@ class BotHandlers:
             await query.answer(t("button.expired", locale), show_alert=True)
             return
         prefs = dataclasses.replace(job.request.options, from_job=job.id, fresh=False)
-        if wanted.action == "again":
+        action = wanted.action
+        if action == "text":
+            await self._send_text(query, pressed, job.id, locale)
+            return
+        if action == "again":
             prefs = dataclasses.replace(prefs, fresh=True)
-        await query.answer(t(f"action.accepted.{wanted.action}", locale))
+        elif action in ("faster", "slower"):
+            tempo = tempo_step(prefs.tempo, 1 if action == "faster" else -1)
+            if tempo is None:
+                await query.answer(t("action.no_tempo", locale), show_alert=True)
+                return
+            prefs = dataclasses.replace(prefs, tempo=tempo)
+        elif action in ("voice", "audio"):
+            prefs = dataclasses.replace(prefs, format=action)
+        else:
+            await query.answer(t("button.expired", locale), show_alert=True)
+            return
+        await query.answer(
+            t(f"action.accepted.{action}", locale, tempo=format_tempo(prefs.tempo, locale))
+        )
         await self.submit(
             pressed,
             user_id=user.id,
@@ -624,6 +652,28 @@ class BotHandlers:
             prefs=prefs,
             locale=locale,
         )
+
+    async def _send_text(
+        self, query: CallbackQuery, pressed: Message, job_id: int, locale: str
+    ) -> None:
+        """The clean text of a job's article: messages split at Telegram's limit, or a .txt."""
+        article = await load_article(job_dir(self.settings, job_id))
+        if article is None:
+            await query.answer(t("button.expired", locale), show_alert=True)
+            return
+        await query.answer()
+        pieces = split_message(article.text, MESSAGE_LIMIT)
+        reply = ReplyParameters(pressed.message_id, allow_sending_without_reply=True)
+        if len(pieces) > TEXT_MESSAGES_MAX:
+            name = audio_filename(AudioMeta.from_article(article), "txt")
+            await pressed.reply_document(
+                InputFile(article.text.encode("utf-8"), filename=name),
+                caption=t("action.text_file", locale),
+                reply_parameters=reply,
+            )
+            return
+        for piece in pieces:
+            await pressed.reply_text(piece, reply_parameters=reply, link_preview_options=NO_PREVIEW)
 
     # --- errors ---------------------------------------------------------------------------
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

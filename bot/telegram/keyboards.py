@@ -9,11 +9,13 @@ from typing import Final, Literal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.jobs.api import SUMMARY_BY, RenderPrefs, Variant
-from bot.limits import TEMPO_CHOICES
+from bot.limits import TEMPO_CHOICES, tempo_step
 from bot.telegram.texts import Html, format_number, format_tempo, t
 from bot.tts.registry import ENGINE_NAMES
 
 FORMATS: Final = ("audio", "voice")
+# Three tempo buttons a row keep "1,75×" readable on a phone.
+TEMPOS_PER_ROW: Final = 3
 
 SETTINGS_PREFIX: Final = "set"
 FIRST_PART_PREFIX: Final = "first"
@@ -120,12 +122,15 @@ def settings_keyboard(
             )
             for name in ENGINE_NAMES
         ],
-        [
-            InlineKeyboardButton(
-                mark(format_tempo(tempo, locale), abs(tempo - prefs.tempo) < 1e-6),
-                callback_data=f"{SETTINGS_PREFIX}:tempo:{tempo:g}",
-            )
-            for tempo in TEMPO_CHOICES
+        *[
+            [
+                InlineKeyboardButton(
+                    mark(format_tempo(tempo, locale), abs(tempo - prefs.tempo) < 1e-6),
+                    callback_data=f"{SETTINGS_PREFIX}:tempo:{tempo:g}",
+                )
+                for tempo in TEMPO_CHOICES[row : row + TEMPOS_PER_ROW]
+            ]
+            for row in range(0, len(TEMPO_CHOICES), TEMPOS_PER_ROW)
         ],
         [
             InlineKeyboardButton(
@@ -226,16 +231,33 @@ def variant_button(variant: Variant, job_id: int, locale: str) -> InlineKeyboard
 
 
 def audio_keyboard(
-    job_id: int, variant: Variant, locale: str, *, llm: bool, fell_back: bool = False
+    job_id: int,
+    variant: Variant,
+    locale: str,
+    *,
+    llm: bool,
+    fell_back: bool = False,
+    tempo: float = 1.0,
+    fmt: str = "audio",
 ) -> InlineKeyboardMarkup:
-    """The other versions of the article under its audio; the conversation only with a model.
+    """The buttons under an audio: the other versions (the conversation only with a model),
+    make it again, faster or slower, as the other kind of message, and its text.
 
-    Under an audio the offline voice spoke for a busy engine, the better voice is offered.
+    Under an audio the offline voice spoke for a busy engine, "again" offers the better voice.
     """
     others = [v for v in _OTHER_VARIANTS[variant] if llm or v != "talk"]
-    rows = [[variant_button(v, job_id, locale) for v in others]]
-    if fell_back:
-        rows.append([action_button("again", job_id, locale, t("action.better_voice", locale))])
+    again = t("action.better_voice" if fell_back else "action.again", locale)
+    remake = [action_button("again", job_id, locale, again)]
+    if tempo_step(tempo, -1) is not None:
+        remake.append(action_button("slower", job_id, locale))
+    if tempo_step(tempo, +1) is not None:
+        remake.append(action_button("faster", job_id, locale))
+    other_kind: Action = "audio" if fmt == "voice" else "voice"
+    rows = [
+        [variant_button(v, job_id, locale) for v in others],
+        remake,
+        [action_button(other_kind, job_id, locale), action_button("text", job_id, locale)],
+    ]
     return InlineKeyboardMarkup(rows)
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import HoerclubError
 from bot.locales import DEFAULT_LOCALE, pick_locale, template
+from bot.models import Article
 
 # Telegram's limits, counted after entity parsing (Bot API docs: sendMessage, sendAudio).
 MESSAGE_LIMIT: Final = 4096
@@ -129,6 +130,17 @@ class AudioMeta:
             "author": self.author,
             "date": self.date,
         }
+
+    @classmethod
+    def from_article(cls, article: Article) -> AudioMeta:
+        """What an article's caption and tags say."""
+        return cls(
+            title=article.title,
+            url=article.url,
+            site=article.site,
+            author=article.author,
+            date=article.date.isoformat() if article.date else None,
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AudioMeta:
@@ -300,3 +312,29 @@ def link_line(url: str) -> Html:
     """ "🔗 example.org/artikel" linking to the whole address (the last line of an error)."""
     href = html.escape(url, quote=True)
     return Html(f'🔗 <a href="{href}">{html.escape(link_label(url), quote=False)}</a>')
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Plain text in pieces of at most `limit` characters, cut between paragraphs if possible,
+    else between words."""
+    pieces: list[str] = []
+    current = ""
+    for whole in text.split("\n\n"):
+        paragraph = whole
+        while len(paragraph) > limit:
+            cut = paragraph.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            head, paragraph = paragraph[:cut].rstrip(), paragraph[cut:].lstrip()
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        joined = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(joined) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = paragraph
+    if current:
+        pieces.append(current)
+    return pieces

@@ -223,6 +223,8 @@ class JobRunner:
             req.language,
             llm=self.settings.llm_configured,
             fell_back=fell_back,
+            tempo=req.options.tempo,
+            fmt=req.options.format,
         )
 
     async def _send_cached(

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.telegram.texts import AudioMeta, CaptionNotes, build_caption, link_label
+from bot.limits import TEMPO_CHOICES, tempo_allowed, tempo_step
+from bot.telegram.texts import AudioMeta, CaptionNotes, build_caption, link_label, split_message
 from tests.support.article_server import ArticleServer
 from tests.support.audio import ffmpeg
 from tests.support.fake_gtts import FakeGTTS
@@ -385,3 +386,64 @@ async def test_the_empty_chat_explains_the_bot_in_german_and_english(
 def test_a_truncation_note_uses_the_thousands_separator() -> None:
     caption = build_caption(AudioMeta("Titel"), 60, notes=CaptionNotes(truncated_words=12000))
     assert "Gekürzt auf die ersten 12.000 Wörter" in caption
+
+
+# --- buttons under every audio -----------------------------------------------------------------
+
+
+async def test_buttons_under_an_audio_remake_it_faster_as_voice_and_show_its_text(
+    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, articles: ArticleServer
+) -> None:
+    await start_bot()
+    url = article_url("knoepfe-alle", "Alles per Knopf", 120, image=False)
+    fake.send_text(USER, url)
+    audio = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    labels = _labels(audio)
+    for label in ("🔁 Neu erstellen", "⏪ Langsamer", "⏩ Schneller", "🎙 Als Sprachnachricht"):
+        assert label in labels, labels
+    assert "📄 Text" in labels
+
+    pressed = fake.press_button(USER, audio.message_id, audio.button("Schneller"))
+    assert (await _answer(fake, pressed)).get(
+        "text"
+    ) == "In Ordnung, ich mache sie schneller: 1,25×."
+    faster = await fake.wait_for_sent(USER, kind="audio", count=2, timeout=60)
+    assert faster.audio is not None
+    assert audio.audio is not None
+    assert faster.audio["duration"] < audio.audio["duration"]
+    assert faster.reply_to_message_id == audio.message_id
+
+    fake.press_button(USER, audio.message_id, audio.button("Als Sprachnachricht"))
+    voice = await fake.wait_for_sent(USER, kind="voice", timeout=60)
+    assert "🎵 Als Audiodatei" in _labels(voice)
+
+    fake.press_button(USER, audio.message_id, audio.button("📄 Text"))
+    text = await fake.wait_for_sent(
+        USER,
+        lambda m: m.kind == "text" and (m.text or "").startswith("Alles per Knopf"),
+        timeout=10,
+    )
+    assert text.reply_to_message_id == audio.message_id
+    # Each follow-up started from the kept article: the page was loaded once.
+    assert articles.requests.count("/knoepfe-alle.html") == 1
+
+
+def test_long_text_is_split_at_telegrams_limit_between_paragraphs() -> None:
+    paragraph = "Wort " * 300  # 1,500 characters
+    text = "\n\n".join([paragraph.strip()] * 7)
+    pieces = split_message(text, 4096)
+    assert all(len(p) <= 4096 for p in pieces)
+    assert "".join(pieces).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(
+        " ", ""
+    )
+    assert len(pieces) == 4
+    assert split_message("x" * 5000, 4096)[0] == "x" * 4096
+
+
+def test_the_tempo_steps_span_three_quarters_to_double_and_stop_at_the_ends() -> None:
+    assert TEMPO_CHOICES[0] == 0.75
+    assert TEMPO_CHOICES[-1] == 2.0
+    assert all(tempo_allowed(t) for t in TEMPO_CHOICES)
+    assert tempo_step(1.0, 1) == 1.25
+    assert tempo_step(0.75, -1) is None
+    assert tempo_step(2.0, 1) is None

@@ -48,7 +48,8 @@ def _seconds(fake: FakeTelegram, message: SentMessage, tmp_path: Path) -> float:
 
 
 def _labels(message: SentMessage) -> list[str]:
-    return [b["text"] for b in message.buttons]
+    """The buttons, without the actions under an audio (remake, tempo, kind, text)."""
+    return [b["text"] for b in message.buttons if not b["callback_data"].startswith("do:")]
 
 
 def _job_id(message: SentMessage) -> int:
