@@ -69,6 +69,10 @@ class RenderPrefs:
     summary_first: bool = False  # a plain link makes the short version (user setting)
     summary_by: SummaryBy = "auto"  # user setting
     variant: Variant = "full"  # job option: what this job makes
+    # Job options of a follow-up: render anew whatever was uploaded before ("Neu erstellen"),
+    # and the job whose extracted article to read instead of loading the page again.
+    fresh: bool = False
+    from_job: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (stored in ``jobs.options``)."""
@@ -81,6 +85,8 @@ class RenderPrefs:
             "summary_first": self.summary_first,
             "summary_by": self.summary_by,
             "variant": self.variant,
+            "fresh": self.fresh,
+            "from_job": self.from_job,
         }
 
     @classmethod
@@ -91,6 +97,7 @@ class RenderPrefs:
         truncate = data.get("truncate_words")
         summary_by = data.get("summary_by")
         variant = data.get("variant")
+        from_job = data.get("from_job")
         return cls(
             engine=data.get("engine") or None,
             tempo=float(data.get("tempo", default.tempo)),
@@ -100,6 +107,8 @@ class RenderPrefs:
             summary_first=bool(data.get("summary_first", default.summary_first)),
             summary_by=next((s for s in SUMMARY_BY if s == summary_by), default.summary_by),
             variant=next((v for v in VARIANTS if v == variant), default.variant),
+            fresh=bool(data.get("fresh", False)),
+            from_job=int(from_job) if isinstance(from_job, int) and from_job > 0 else None,
         )
 
 

@@ -218,6 +218,26 @@ class JobService:
             return job
         return None
 
+    async def twin_in_flight(self, req: JobRequest) -> Job | None:
+        """The oldest unfinished job that renders exactly the audio `req` asks for, if any."""
+        key = dedupe_key(req.kind, req.source, req.options)
+        async with self.db.session() as session:
+            row = await JobRepository(session).first_in_flight(key)
+            return job_from_row(row) if row is not None else None
+
+    async def shared_result_for(self, job: Job) -> dict[str, Any] | None:
+        """The newest rendered result of another job with the same key, as stored now."""
+        async with self.db.session() as session:
+            return await JobRepository(session).shared_result(
+                job.dedupe_key, exclude_id=job.id, since=self.now() - SHARED_RESULT_MAX_AGE
+            )
+
+    async def history(self, user_id: int, *, offset: int = 0, limit: int = 20) -> list[Job]:
+        """The user's delivered jobs, newest first (one page)."""
+        async with self.db.session() as session:
+            rows = await JobRepository(session).delivered(user_id, offset=offset, limit=limit)
+            return [job_from_row(row) for row in rows]
+
     async def list_user(self, user_id: int) -> list[JobView]:
         """The user's unfinished jobs in submission order."""
         async with self.db.session() as session:

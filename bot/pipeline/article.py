@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from bot.errors import (
     TooLargeError,
     UsageError,
 )
+from bot.limits import MIN_TEXT_WORDS
 from bot.models import Article, Block, BlockKind, count_words
 from bot.pipeline.clean import clean_article
 from bot.pipeline.extract import extract_parsed, parse_page
@@ -40,13 +42,14 @@ from bot.pipeline.walls import check_walls, explain_missing_text
 
 logger = logging.getLogger(__name__)
 
+# Told when the page has arrived and its extraction starts.
+OnFetched = Callable[[], Awaitable[None]]
 # A first line shorter than this, without a final period, is taken as the title of a text.
 TITLE_MAX_CHARS: Final = 120
 # Control characters (other than whitespace) in the first DETECT_BYTES decoded: German text,
 # HTML and Markdown files have none; random or compressed bytes read as windows-1252 give
 # about 11 % (28 of 256 byte values), so 1 % tells them apart with room either way.
 MAX_CONTROL_SHARE: Final = 0.01
-MIN_TEXT_WORDS: Final = 50
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _HTML_START: Final = re.compile(r"\s*<(!doctype|html|head|body)", re.IGNORECASE)
 _UTF16: Final = ("utf-16-le", "utf-16-be")
@@ -121,15 +124,20 @@ class ArticleLoader:
     def __init__(self, fetcher: Fetcher) -> None:
         self.fetcher = fetcher
 
-    async def load(self, source: str, *, allow_local: bool = False) -> Article:
-        """Load an http(s) URL (or, for the CLI only, an .html/.txt file) as a clean Article."""
+    async def load(
+        self, source: str, *, allow_local: bool = False, on_fetched: OnFetched | None = None
+    ) -> Article:
+        """Load an http(s) URL (or, for the CLI only, an .html/.txt file) as a clean Article.
+
+        `on_fetched` is awaited between fetching and extracting a page (progress for the user).
+        """
         try:
             parts = urlsplit(source.strip())
         except ValueError as exc:  # "http://[::1" — an unclosed IPv6 bracket
             raise BadLinkError(f"not a valid link: {exc}", url=source) from exc
         scheme = parts.scheme.lower()
         if scheme in ("http", "https"):
-            return await self.load_url(source.strip())
+            return await self.load_url(source.strip(), on_fetched=on_fetched)
         if not allow_local:
             if scheme == "file" or source.strip().startswith(("/", "~", ".")):
                 raise ForbiddenAddressError("local files are never read", url=source)
@@ -167,10 +175,12 @@ class ArticleLoader:
             return await self.load_html(text, url=None)
         return await asyncio.to_thread(text_to_article, text)
 
-    async def load_url(self, url: str) -> Article:
+    async def load_url(self, url: str, *, on_fetched: OnFetched | None = None) -> Article:
         """Fetch a page through the guarded fetcher and extract its article."""
         started = time.perf_counter()
         page = await self.fetcher.fetch(url)
+        if on_fetched is not None:
+            await on_fetched()
         article = await self.load_html(page.text, url=page.final_url)
         logger.info(
             "loaded %s: %d words in %.0f ms",

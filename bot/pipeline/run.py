@@ -31,7 +31,7 @@ from bot.models import (
     Script,
     Segment,
 )
-from bot.pipeline.article import ArticleLoader, text_to_article
+from bot.pipeline.article import ArticleLoader, OnFetched, text_to_article
 from bot.pipeline.assemble import LOUDNESS_TARGET_LUFS, AudioTags, assemble
 from bot.pipeline.chunk import chunk_script
 from bot.pipeline.fetch import Fetcher
@@ -128,9 +128,11 @@ class Pipeline:
         self.llm: ChatClient | None = ChatClient(llm) if llm else None
 
     # --- loading --------------------------------------------------------------------------
-    async def load(self, source: str, *, allow_local: bool = False) -> Article:
+    async def load(
+        self, source: str, *, allow_local: bool = False, on_fetched: OnFetched | None = None
+    ) -> Article:
         """Load an http(s) URL (or, for the CLI only, an .html/.txt file) as a clean Article."""
-        return await self.loader.load(source, allow_local=allow_local)
+        return await self.loader.load(source, allow_local=allow_local, on_fetched=on_fetched)
 
     async def load_html(self, html: str, url: str | None) -> Article:
         """Extract and clean an HTML page (CPU work, off the event loop)."""

@@ -210,6 +210,28 @@ class JobRepository:
             stmt = stmt.where(JobRow.id != exclude_id)
         return (await self.session.scalar(stmt.limit(1))) is not None
 
+    async def first_in_flight(
+        self, dedupe_key: str, *, before_id: int | None = None, states: Iterable[str] = UNFINISHED
+    ) -> JobRow | None:
+        """The oldest job with this dedupe key in `states` (older than `before_id`, if given)."""
+        stmt = select(JobRow).where(
+            JobRow.dedupe_key == dedupe_key, JobRow.state.in_(tuple(states))
+        )
+        if before_id is not None:
+            stmt = stmt.where(JobRow.id < before_id)
+        return await self.session.scalar(stmt.order_by(JobRow.id).limit(1))
+
+    async def delivered(self, user_id: int, *, offset: int, limit: int) -> Sequence[JobRow]:
+        """The user's delivered jobs, newest first, one page of them."""
+        result = await self.session.scalars(
+            select(JobRow)
+            .where(JobRow.user_id == user_id, JobRow.state == "delivered")
+            .order_by(JobRow.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return result.all()
+
     async def list_unfinished(self, user_id: int) -> Sequence[JobRow]:
         """The user's unfinished jobs in submission order."""
         result = await self.session.scalars(

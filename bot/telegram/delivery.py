@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,22 @@ def audio_title(meta: AudioMeta, locale: str, part: int = 1, parts: int = 1) -> 
     return title
 
 
+# Characters no file system or player wants in a file name.
+_UNSAFE_NAME: Final = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
+# The title part of a file name: enough to recognise it in a download list.
+FILE_TITLE_CHARS: Final = 60
+
+
+def audio_filename(meta: AudioMeta, ext: str, part: int = 1, parts: int = 1) -> str:
+    """A file name a listener recognises: "2021-02-15 Elon Musk auf Twitter.mp3"."""
+    title = _UNSAFE_NAME.sub(" ", meta.title or "Hörclub")
+    title = shorten(title, FILE_TITLE_CHARS).strip(" .") or "Hörclub"
+    name = f"{meta.date[:10]} {title}" if meta.date else title
+    if parts > 1:
+        name += f" ({part} von {parts})"
+    return f"{name}.{ext}"
+
+
 def refused(exc: Exception) -> bool:
     """Whether Telegram certainly did not accept a send (so it may safely be retried later)."""
     if isinstance(exc, (BadRequest, Forbidden)):
@@ -125,7 +142,11 @@ async def send_parcel(
             parse_mode=ParseMode.HTML,
             reply_parameters=reply,
             reply_markup=buttons,
-            filename=media.name if isinstance(media, Path) else None,
+            filename=(
+                audio_filename(meta, media.suffix.lstrip("."), parcel.part, parcel.parts)
+                if isinstance(media, Path)
+                else None
+            ),
             write_timeout=UPLOAD_WRITE_TIMEOUT,
             read_timeout=UPLOAD_READ_TIMEOUT,
         )
@@ -142,7 +163,11 @@ async def send_parcel(
             thumbnail=thumbnail if upload else None,
             reply_parameters=reply,
             reply_markup=buttons,
-            filename=media.name if isinstance(media, Path) else None,
+            filename=(
+                audio_filename(meta, media.suffix.lstrip("."), parcel.part, parcel.parts)
+                if isinstance(media, Path)
+                else None
+            ),
             write_timeout=UPLOAD_WRITE_TIMEOUT,
             read_timeout=UPLOAD_READ_TIMEOUT,
         )

@@ -26,7 +26,12 @@ from bot.pipeline.run import Pipeline
 from bot.telegram.alerts import AdminAlerts
 from bot.telegram.audio_files import sweep_audio_forever
 from bot.telegram.handlers import BotHandlers
-from bot.telegram.keyboards import FIRST_PART_PREFIX, SETTINGS_PREFIX, VARIANT_PREFIX
+from bot.telegram.keyboards import (
+    ACTION_PREFIX,
+    FIRST_PART_PREFIX,
+    SETTINGS_PREFIX,
+    VARIANT_PREFIX,
+)
 from bot.telegram.logsafety import protect_token
 from bot.telegram.texts import t
 from bot.telegram.updates import PerChatUpdateProcessor
@@ -126,6 +131,7 @@ def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) 
         CallbackQueryHandler(handlers.on_first_part_button, pattern=f"^{FIRST_PART_PREFIX}:")
     )
     app.add_handler(CallbackQueryHandler(handlers.on_variant_button, pattern=f"^{VARIANT_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(handlers.on_action_button, pattern=f"^{ACTION_PREFIX}:"))
     text_or_caption = filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION)
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & text_or_caption, handlers.on_private_message)
@@ -144,6 +150,12 @@ async def set_commands(app: BotApplication, *, llm: bool = False) -> None:
     await app.bot.set_my_commands(
         [BotCommand(c, t(k, "en")) for c, k in COMMANDS_EN if k in shown], language_code="en"
     )
+    # What the empty chat shows before /start, and the profile's one line: German by default.
+    for language, code in (("de", None), ("en", "en")):
+        await app.bot.set_my_description(t("bot.description", language), language_code=code)
+        await app.bot.set_my_short_description(
+            t("bot.short_description", language), language_code=code
+        )
 
 
 async def _on_startup(app: BotApplication) -> None:

@@ -8,12 +8,13 @@ from typing import Final
 
 from telegram import (
     CallbackQuery,
+    InputFile,
     Message,
     MessageEntity,
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -28,8 +29,14 @@ from bot.jobs.api import (
     Variant,
 )
 from bot.jobs.service import JobService
+from bot.limits import MIN_TEXT_WORDS, TEMPO_CHOICES, TEXT_ATTEMPT_WORDS, tempo_step
+from bot.models import count_words
 from bot.telegram.alerts import AdminAlerts
+from bot.telegram.articles import load_article
+from bot.telegram.audio_files import job_dir
+from bot.telegram.delivery import audio_filename
 from bot.telegram.keyboards import (
+    parse_action,
     parse_first_part,
     parse_setting,
     parse_variant,
@@ -37,7 +44,6 @@ from bot.telegram.keyboards import (
     settings_text,
 )
 from bot.telegram.links import (
-    MIN_TEXT_CHARS,
     FoundLinks,
     find_links,
     links_in_message,
@@ -46,11 +52,17 @@ from bot.telegram.links import (
 )
 from bot.telegram.progress import NO_PREVIEW
 from bot.telegram.texts import (
+    MESSAGE_LIMIT,
+    AudioMeta,
     error_text,
     format_number,
+    format_tempo,
+    link_label,
+    link_line,
     locale_of,
     plain,
     shorten,
+    split_message,
     t,
     t_count,
 )
@@ -59,6 +71,8 @@ logger = logging.getLogger(__name__)
 
 # /status shows at most this many jobs (the per-user queue limit is usually lower).
 STATUS_LINES: Final = 20
+# An article's text comes as messages up to this many (about 16,000 characters), else as a file.
+TEXT_MESSAGES_MAX: Final = 4
 _LABEL_CHARS: Final = 70
 
 
@@ -111,6 +125,13 @@ class BotHandlers:
         user = update.effective_user
         if message is None:
             return
+        if message.chat.type != ChatType.PRIVATE:
+            # In a group the greeting would mislead: there it answers only when asked.
+            await message.reply_html(
+                t("start.group", _locale(update), username=context.bot.username or "hoerclub"),
+                link_preview_options=NO_PREVIEW,
+            )
+            return
         name = user.first_name if user else ""
         await message.reply_html(
             t("start.greeting", _locale(update), name=name), link_preview_options=NO_PREVIEW
@@ -126,7 +147,8 @@ class BotHandlers:
             t(
                 "help.text",
                 locale,
-                min_chars=MIN_TEXT_CHARS,
+                min_words=MIN_TEXT_WORDS,
+                tempos=", ".join(format_tempo(tempo, locale) for tempo in TEMPO_CHOICES),
                 max_links=s.max_links_per_message,
                 max_waiting=s.max_waiting_jobs,
                 max_daily=s.max_jobs_per_day,
@@ -166,17 +188,19 @@ class BotHandlers:
         await self._enqueue(update, message, work, variant)
 
     async def cmd_settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Show the user's settings with buttons to change them."""
+        """Show the settings with buttons: the user's own, or in a group the group's."""
         message = update.effective_message
         user = update.effective_user
-        if message is None or user is None:
+        chat = update.effective_chat
+        if message is None or user is None or chat is None:
             return
         locale = _locale(update)
-        prefs = await self.jobs.prefs.get(user.id)
+        group = chat.type != ChatType.PRIVATE
+        prefs = await self.jobs.prefs.get(_prefs_owner(update))
         engine = self.settings.tts_engine
         llm = self.settings.llm_configured
         await message.reply_html(
-            settings_text(prefs, engine, locale, llm=llm),
+            settings_text(prefs, engine, locale, llm=llm, group=group),
             reply_markup=settings_keyboard(prefs, engine, locale, llm=llm),
         )
 
@@ -200,7 +224,10 @@ class BotHandlers:
             else:
                 label = t("caption.text_title", locale)
             label = shorten(label, _LABEL_CHARS)
-            if view.state == "running":
+            if view.state == "running" and not view.title and view.source.startswith("http"):
+                key = "queue.item.loading"  # the page is still loading: no title, no percent
+                label = link_label(view.source)
+            elif view.state == "running":
                 key = "queue.item.running"
             elif view.state in ("rendered", "delivering"):
                 key = "queue.item.sending"
@@ -249,9 +276,10 @@ class BotHandlers:
             return
         work = self._work_in(message)
         if work is None:
-            await message.reply_html(
-                t("message.no_link", _locale(update), min_chars=MIN_TEXT_CHARS)
-            )
+            # One rule, told before any status message: a text of fewer words is not read.
+            meant = count_words(text) >= TEXT_ATTEMPT_WORDS
+            key = "error.text_too_short" if meant else "message.no_link"
+            await message.reply_html(t(key, _locale(update), min_words=MIN_TEXT_WORDS))
             return
         await self._enqueue(update, message, work)
 
@@ -316,7 +344,7 @@ class BotHandlers:
             text = strip_command(text)
         if mention:
             text = text.replace("@" + mention, " ")
-        if len(text.strip()) >= MIN_TEXT_CHARS:
+        if count_words(text) >= MIN_TEXT_WORDS:
             return Work("text", (text.strip(),))
         return None
 
@@ -347,7 +375,7 @@ class BotHandlers:
             )
         if not work.sources:
             return
-        prefs = await self.jobs.prefs.get(user.id)
+        prefs = await self.jobs.prefs.get(_prefs_owner(update))
         if variant is None:
             variant = "summary" if prefs.summary_first else "full"
         prefs = dataclasses.replace(prefs, variant=variant)
@@ -376,26 +404,50 @@ class BotHandlers:
         locale: str,
         status: Message | None = None,
     ) -> bool:
-        """Post (or reuse) a status message and submit the job; False when a limit was hit."""
-        if status is None:
-            status = await message.reply_html(
-                t("status.waiting", locale),
-                reply_parameters=ReplyParameters(
-                    message.message_id, allow_sending_without_reply=True
-                ),
-            )
-        else:
-            await status.edit_text(t("status.waiting", locale), parse_mode=ParseMode.HTML)
+        """Post (or reuse) a status message and submit the job; False when a limit was hit.
+
+        The same audio already on its way to this chat is not made twice: "Läuft schon".
+        """
         request = JobRequest(
             user_id=user_id,
             chat_id=chat_id,
             kind=kind,
             source=source,
             options=prefs,
-            status_message_id=status.message_id,
             reply_to_message_id=message.message_id,
             language=locale,
         )
+        twin = None if prefs.fresh else await self.jobs.twin_in_flight(request)
+        if twin is not None and twin.request.chat_id == chat_id:
+            text = t("status.already_running", locale)
+            if kind == "url":
+                text += "\n" + link_line(source)
+            if status is None:
+                await message.reply_html(
+                    text,
+                    reply_parameters=ReplyParameters(
+                        message.message_id, allow_sending_without_reply=True
+                    ),
+                    link_preview_options=NO_PREVIEW,
+                    disable_notification=message.chat.type != ChatType.PRIVATE,
+                )
+            else:
+                await status.edit_text(
+                    text, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                )
+            return True
+        if status is None:
+            status = await message.reply_html(
+                t("status.waiting", locale),
+                reply_parameters=ReplyParameters(
+                    message.message_id, allow_sending_without_reply=True
+                ),
+                # In groups progress is no news: only the audio itself notifies.
+                disable_notification=message.chat.type != ChatType.PRIVATE,
+            )
+        else:
+            await status.edit_text(t("status.waiting", locale), parse_mode=ParseMode.HTML)
+        request = dataclasses.replace(request, status_message_id=status.message_id)
         try:
             result = await self.jobs.submit(request)
         except (QueueLimitError, DailyLimitError) as exc:
@@ -424,26 +476,37 @@ class BotHandlers:
 
     # --- buttons --------------------------------------------------------------------------
     async def on_settings_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Save one changed setting and redraw the settings message."""
+        """Save one changed setting and redraw the settings message.
+
+        In a group the settings are the group's: only its admins may change them; anyone else
+        gets a toast and nothing changes.
+        """
         query = update.callback_query
         user = update.effective_user
-        if query is None or user is None:
+        chat = update.effective_chat
+        if query is None or user is None or chat is None:
             return
         locale = _locale(update)
         change = parse_setting(query.data or "")
         if change is None:
             await query.answer(t("settings.unknown", locale))
             return
-        prefs = await self.jobs.prefs.set(user.id, **{change.name: change.value})
+        group = chat.type != ChatType.PRIVATE
+        if group and not await _is_admin(context, chat.id, user.id):
+            await query.answer(plain("settings.admins_only", locale), show_alert=True)
+            return
+        prefs = await self.jobs.prefs.set(_prefs_owner(update), **{change.name: change.value})
         await query.answer(t("settings.saved", locale))
-        await self._redraw_settings(query, prefs, locale)
+        await self._redraw_settings(query, prefs, locale, group=group)
 
-    async def _redraw_settings(self, query: CallbackQuery, prefs: RenderPrefs, locale: str) -> None:
+    async def _redraw_settings(
+        self, query: CallbackQuery, prefs: RenderPrefs, locale: str, *, group: bool
+    ) -> None:
         engine = self.settings.tts_engine
         llm = self.settings.llm_configured
         try:
             await query.edit_message_text(
-                settings_text(prefs, engine, locale, llm=llm),
+                settings_text(prefs, engine, locale, llm=llm, group=group),
                 parse_mode=ParseMode.HTML,
                 reply_markup=settings_keyboard(prefs, engine, locale, llm=llm),
             )
@@ -461,16 +524,27 @@ class BotHandlers:
         if query is None or user is None or chat is None:
             return
         locale = _locale(update)
-        words = parse_first_part(query.data or "")
+        offer = parse_first_part(query.data or "")
         status = query.message if isinstance(query.message, Message) else None
         source: tuple[JobKind, str] | None = None
-        if words is not None and status is not None:
+        job = None
+        if offer is not None and status is not None:
             source = _offered_source(status)
-        if words is None or status is None or source is None:
+            if offer.job_id is not None:
+                job = await self.jobs.behind_button(
+                    offer.job_id, chat_id=chat.id, message_id=status.message_id
+                )
+                source = (job.request.kind, job.request.source) if job else None
+        if offer is None or status is None or source is None:
             await query.answer(t("too_long.expired", locale), show_alert=True)
             return
+        words = offer.words
         await query.answer(t("too_long.accepted", locale, words=format_number(words, locale)))
-        prefs = dataclasses.replace(await self.jobs.prefs.get(user.id), truncate_words=words)
+        prefs = await self.jobs.prefs.get(_prefs_owner(update))
+        if job is not None:
+            # The article of the "too long" job is kept: this starts at synthesis.
+            prefs = dataclasses.replace(job.request.options, from_job=job.id)
+        prefs = dataclasses.replace(prefs, truncate_words=words, variant="full", fresh=False)
         origin = status.reply_to_message or status
         await self.submit(
             origin,
@@ -509,8 +583,10 @@ class BotHandlers:
             await query.answer(plain("error.llm_missing", locale), show_alert=True)
             return
         await query.answer(t(f"button.accepted.{wanted.variant}", locale))
-        prefs = await self.jobs.prefs.get(user.id)
-        prefs = dataclasses.replace(prefs, variant=wanted.variant, truncate_words=None)
+        prefs = await self.jobs.prefs.get(_prefs_owner(update))
+        prefs = dataclasses.replace(
+            prefs, variant=wanted.variant, truncate_words=None, from_job=job.id
+        )
         # Under a failure the status message itself becomes the new job's status; under an
         # audio a new status answers the audio.
         on_status = pressed.message_id == job.request.status_message_id
@@ -524,6 +600,80 @@ class BotHandlers:
             locale=locale,
             status=pressed if on_status else None,
         )
+
+    async def on_action_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button under an audio: make it again, faster or slower, as the other kind, …
+
+        Like the variant buttons it names a job and counts only on that job's messages.
+        """
+        query = update.callback_query
+        user = update.effective_user
+        chat = update.effective_chat
+        if query is None or user is None or chat is None:
+            return
+        locale = _locale(update)
+        wanted = parse_action(query.data or "")
+        pressed = query.message if isinstance(query.message, Message) else None
+        job = None
+        if wanted is not None and pressed is not None:
+            job = await self.jobs.behind_button(
+                wanted.job_id, chat_id=chat.id, message_id=pressed.message_id
+            )
+        if wanted is None or pressed is None or job is None:
+            await query.answer(t("button.expired", locale), show_alert=True)
+            return
+        prefs = dataclasses.replace(job.request.options, from_job=job.id, fresh=False)
+        action = wanted.action
+        if action == "text":
+            await self._send_text(query, pressed, job.id, locale)
+            return
+        if action == "again":
+            prefs = dataclasses.replace(prefs, fresh=True)
+        elif action in ("faster", "slower"):
+            tempo = tempo_step(prefs.tempo, 1 if action == "faster" else -1)
+            if tempo is None:
+                await query.answer(t("action.no_tempo", locale), show_alert=True)
+                return
+            prefs = dataclasses.replace(prefs, tempo=tempo)
+        elif action in ("voice", "audio"):
+            prefs = dataclasses.replace(prefs, format=action)
+        else:
+            await query.answer(t("button.expired", locale), show_alert=True)
+            return
+        await query.answer(
+            t(f"action.accepted.{action}", locale, tempo=format_tempo(prefs.tempo, locale))
+        )
+        await self.submit(
+            pressed,
+            user_id=user.id,
+            chat_id=chat.id,
+            kind=job.request.kind,
+            source=job.request.source,
+            prefs=prefs,
+            locale=locale,
+        )
+
+    async def _send_text(
+        self, query: CallbackQuery, pressed: Message, job_id: int, locale: str
+    ) -> None:
+        """The clean text of a job's article: messages split at Telegram's limit, or a .txt."""
+        article = await load_article(job_dir(self.settings, job_id))
+        if article is None:
+            await query.answer(t("button.expired", locale), show_alert=True)
+            return
+        await query.answer()
+        pieces = split_message(article.text, MESSAGE_LIMIT)
+        reply = ReplyParameters(pressed.message_id, allow_sending_without_reply=True)
+        if len(pieces) > TEXT_MESSAGES_MAX:
+            name = audio_filename(AudioMeta.from_article(article), "txt")
+            await pressed.reply_document(
+                InputFile(article.text.encode("utf-8"), filename=name),
+                caption=t("action.text_file", locale),
+                reply_parameters=reply,
+            )
+            return
+        for piece in pieces:
+            await pressed.reply_text(piece, reply_parameters=reply, link_preview_options=NO_PREVIEW)
 
     # --- errors ---------------------------------------------------------------------------
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -555,6 +705,25 @@ class BotHandlers:
         await self.alerts.report(where, error)
 
 
+def _prefs_owner(update: Update) -> int:
+    """Whose settings apply: a group's own (its chat id) in groups, else the user's."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        return chat.id
+    user = update.effective_user
+    return user.id if user is not None else 0
+
+
+async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
+    """Whether the user administers the group (asked of Telegram each time: admins change)."""
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        logger.info("admin check in %s failed: %s", chat_id, exc)
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
 def _refusal_key(reason: str) -> str:
     return "error.forbidden_address" if reason == "forbidden" else "error.bad_scheme"
 
@@ -570,6 +739,6 @@ def _offered_source(status: Message) -> tuple[JobKind, str] | None:
         if found.urls:
             return "url", found.urls[0]
         text = message_text(replied)
-        if len(text.strip()) >= MIN_TEXT_CHARS:
+        if count_words(text) >= MIN_TEXT_WORDS:
             return "text", text.strip()
     return None

@@ -21,6 +21,9 @@ MIN_EDIT_INTERVAL: Final = 2.0
 NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 # Groups allow only ~20 messages a minute (edits count too): progress is shown more sparingly.
 GROUP_EDIT_INTERVAL: Final = 6.0
+# Telegram shows a chat action ("recording a voice message …") for 5 s or until the next
+# message; renewed a little sooner, it stays on while the bot works.
+CHAT_ACTION_SECONDS: Final = 4.5
 
 
 def edit_interval(chat_id: int) -> float:
@@ -50,6 +53,20 @@ class StatusMessage:
         self._last_edit = -float("inf")
         self._flush_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._last_action = -float("inf")
+        self._action = ""
+
+    async def action(self, action: str) -> None:
+        """Show a chat action ("record_voice", "upload_voice", …); one kind at most every 4.5 s."""
+        now = self.clock()
+        if action == self._action and now - self._last_action < CHAT_ACTION_SECONDS:
+            return
+        self._last_action = now
+        self._action = action
+        try:
+            await self.bot.send_chat_action(self.chat_id, action)
+        except TelegramError as exc:  # cosmetic: the job goes on
+            logger.info("chat action in %s not shown: %s", self.chat_id, exc)
 
     @property
     def alive(self) -> bool:

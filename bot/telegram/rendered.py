@@ -110,7 +110,12 @@ class CachedCaption:
                 return cls(
                     meta=meta if meta.title else replace(meta, title=untitled),
                     duration=float(data.get("duration") or cached.duration or 0),
-                    notes=replace(notes, summary_fell_back=notes.variant == "summary" and told),
+                    # A hit is the engine the request asked for, so never a fallback for it.
+                    notes=replace(
+                        notes,
+                        summary_fell_back=notes.variant == "summary" and told,
+                        fell_back=False,
+                    ),
                 )
             except (TypeError, ValueError):
                 logger.warning("cached caption unreadable: %r", data)

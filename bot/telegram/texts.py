@@ -9,15 +9,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from bot.errors import HoerclubError
 from bot.locales import DEFAULT_LOCALE, pick_locale, template
+from bot.models import Article
 
 # Telegram's limits, counted after entity parsing (Bot API docs: sendMessage, sendAudio).
 MESSAGE_LIMIT: Final = 4096
 CAPTION_LIMIT: Final = 1024
 # Longest title shown in a status line; the caption may carry more.
 STATUS_TITLE_CHARS: Final = 120
+# A link named in an error or a status line: host and path, about one line on a phone.
+LINK_LABEL_CHARS: Final = 48
 
 _TAG: Final = re.compile(r"<[^>]+>")
 
@@ -126,6 +130,17 @@ class AudioMeta:
             "author": self.author,
             "date": self.date,
         }
+
+    @classmethod
+    def from_article(cls, article: Article) -> AudioMeta:
+        """What an article's caption and tags say."""
+        return cls(
+            title=article.title,
+            url=article.url,
+            site=article.site,
+            author=article.author,
+            date=article.date.isoformat() if article.date else None,
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AudioMeta:
@@ -238,7 +253,9 @@ def _note_lines(notes: CaptionNotes, locale: str) -> list[str]:
     elif notes.variant == "talk":
         lines.append(t("caption.talk", locale))
     if notes.truncated_words:
-        lines.append(t("caption.truncated", locale, words=notes.truncated_words))
+        lines.append(
+            t("caption.truncated", locale, words=format_number(notes.truncated_words, locale))
+        )
     if notes.paywalled:
         lines.append(t("note.paywalled", locale))
     if notes.fell_back:
@@ -266,3 +283,58 @@ def error_text(
 def status_title(title: str | None, locale: str = DEFAULT_LOCALE) -> str:
     """A title short enough for a status line."""
     return shorten(title or t("audio.untitled", locale), STATUS_TITLE_CHARS)
+
+
+def link_label(url: str, limit: int = LINK_LABEL_CHARS) -> str:
+    """A link as people recognise it: host (without "www.") and path, shortened in the middle.
+
+    "https://www.example.org/politik/2024/lange-ueberschrift.html" → "example.org/…/lange-ue…".
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").removeprefix("www.")
+    except ValueError:
+        return shorten(url, limit)
+    path = parts.path.rstrip("/")
+    label = host + path
+    if len(label) <= limit:
+        return label or shorten(url, limit)
+    last = path.rsplit("/", 1)[-1]
+    room = limit - len(host) - len("/…/")
+    if room < 8:
+        return label[: limit - 1] + "…"
+    if len(last) > room:
+        last = last[: room - 1] + "…"
+    return f"{host}/…/{last}"
+
+
+def link_line(url: str) -> Html:
+    """ "🔗 example.org/artikel" linking to the whole address (the last line of an error)."""
+    href = html.escape(url, quote=True)
+    return Html(f'🔗 <a href="{href}">{html.escape(link_label(url), quote=False)}</a>')
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Plain text in pieces of at most `limit` characters, cut between paragraphs if possible,
+    else between words."""
+    pieces: list[str] = []
+    current = ""
+    for whole in text.split("\n\n"):
+        paragraph = whole
+        while len(paragraph) > limit:
+            cut = paragraph.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            head, paragraph = paragraph[:cut].rstrip(), paragraph[cut:].lstrip()
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(head)
+        joined = f"{current}\n\n{paragraph}" if current else paragraph
+        if len(joined) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = paragraph
+    if current:
+        pieces.append(current)
+    return pieces

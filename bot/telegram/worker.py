@@ -7,12 +7,13 @@ sweeping in `audio_files`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-import html
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -25,13 +26,14 @@ from bot.jobs.api import (
     JobCancelledError,
     JobContext,
     JobOutcome,
-    JobRequest,
 )
 from bot.jobs.service import JobService
+from bot.limits import MIN_TEXT_WORDS
 from bot.models import Article, Script
 from bot.pipeline.run import Pipeline, Progress, RenderOptions
 from bot.pipeline.script import estimate_seconds
 from bot.telegram.alerts import AdminAlerts
+from bot.telegram.articles import load_article, save_article
 from bot.telegram.audio_files import job_dir
 from bot.telegram.delivery import (
     Parcel,
@@ -48,14 +50,15 @@ from bot.telegram.rendered import CachedCaption, Rendered, audio_key
 from bot.telegram.texts import (
     AudioMeta,
     CaptionNotes,
-    Html,
     error_text,
     format_duration,
     format_number,
+    link_label,
+    link_line,
     status_title,
     t,
 )
-from bot.telegram.thumbnail import make_thumbnail
+from bot.telegram.thumbnail import embed_cover, make_cover, make_thumbnail
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ T = TypeVar("T")
 UPLOAD_HEADROOM: Final = 256 * 1024
 # /status shows progress from the database; a write every few percent is plenty.
 REPORT_STEP_PERCENT: Final = 5
+# HTTP statuses that say the page is gone for good (RFC 9110: 404 Not Found, 410 Gone).
+GONE_STATUSES: Final = (404, 410)
 
 
 class _Reporter:
@@ -79,12 +84,24 @@ class _Reporter:
         self.title = title
         self.duration = duration
         self.reported = -REPORT_STEP_PERCENT
+        self.shown = 0  # the highest percent shown so far: progress never goes back
+        self.base = 0  # where a restart (the offline voice taking over) continues from
+        self.raw = 0
+
+    def _percent(self, raw: int) -> int:
+        """The percent to show: a restarted synthesis continues from where it was."""
+        if raw < self.raw:
+            self.base = self.shown
+        self.raw = raw
+        self.shown = max(self.shown, self.base + (100 - self.base) * raw // 100)
+        return self.shown
 
     async def __call__(self, progress: Progress) -> None:
         if self.ctx.cancelled.is_set():
             raise JobCancelledError("cancelled during rendering")
+        await self.status.action("record_voice")
         if progress.stage == "synthesize":
-            percent = progress.percent
+            percent = self._percent(progress.percent)
             await self.status.update(
                 t(
                     "status.speaking",
@@ -103,6 +120,29 @@ class _Reporter:
             )
 
 
+class KeyedLocks:
+    """One lock per key, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[bool]:
+        """Hold the key's lock; yields whether another holder had to be waited for."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        waited = lock.locked()
+        try:
+            async with lock:
+                yield waited
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
 class JobRunner:
     """The JobHandler: answers from the file_id cache, or renders and uploads, for one job."""
 
@@ -119,6 +159,7 @@ class JobRunner:
         self.pipeline = pipeline
         self.jobs = jobs
         self.alerts = alerts
+        self._twins = KeyedLocks()
 
     # --- the handler ----------------------------------------------------------------------
     async def __call__(self, ctx: JobContext) -> JobOutcome:
@@ -131,17 +172,22 @@ class JobRunner:
             min_interval=edit_interval(req.chat_id),
         )
         try:
-            cached_key = audio_key(self.settings, req.kind, req.source, req.options, None)
-            cached = await self.jobs.audio_cache.get(cached_key)
-            if cached is not None:
-                outcome = await self._send_cached(ctx, status, cached)
+            # Two requests for the same audio at once render once: the second waits here,
+            # then finds the first one's upload (file_id) or its files.
+            async with self._twins.hold(ctx.job.dedupe_key) as waited:
+                outcome = await self._from_cache(ctx, status)
                 if outcome is not None:
                     return outcome
-            rendered = Rendered.from_dict(ctx.job.result) or Rendered.from_dict(ctx.shared_result)
-            if rendered is None:
-                rendered = await self._render(ctx, status)
-                await ctx.mark_rendered(rendered.to_dict())
-            return await self._deliver(ctx, status, rendered)
+                rendered = Rendered.from_dict(ctx.job.result)
+                if rendered is None and not req.options.fresh:
+                    shared = ctx.shared_result
+                    if waited:
+                        shared = await self.jobs.shared_result_for(ctx.job)
+                    rendered = _shareable(Rendered.from_dict(shared))
+                if rendered is None:
+                    rendered = await self._render(ctx, status)
+                    await ctx.mark_rendered(rendered.to_dict())
+                return await self._deliver(ctx, status, rendered)
         except JobCancelledError:
             await status.finish(t("status.cancelled", req.language))
             raise
@@ -153,11 +199,32 @@ class JobRunner:
             raise
 
     # --- reuse ----------------------------------------------------------------------------
-    def _buttons(self, ctx: JobContext) -> InlineKeyboardMarkup:
+    async def _from_cache(self, ctx: JobContext, status: StatusMessage) -> JobOutcome | None:
+        """Send an earlier upload of exactly this audio by file_id; None when there is none.
+
+        The cache is looked up under the engine the request asks for, so an outage's offline
+        render (stored under the engine that spoke) never answers a request for the better one.
+        """
+        req = ctx.job.request
+        if req.options.fresh:
+            return None
+        key = audio_key(self.settings, req.kind, req.source, req.options, None)
+        cached = await self.jobs.audio_cache.get(key)
+        if cached is None:
+            return None
+        return await self._send_cached(ctx, status, cached)
+
+    def _buttons(self, ctx: JobContext, *, fell_back: bool = False) -> InlineKeyboardMarkup:
         """The other versions of the article, offered under the audio."""
         req = ctx.job.request
         return audio_keyboard(
-            ctx.job.id, req.options.variant, req.language, llm=self.settings.llm_configured
+            ctx.job.id,
+            req.options.variant,
+            req.language,
+            llm=self.settings.llm_configured,
+            fell_back=fell_back,
+            tempo=req.options.tempo,
+            fmt=req.options.format,
         )
 
     async def _send_cached(
@@ -204,12 +271,7 @@ class JobRunner:
         locale = req.language
         prefs = req.options
         self._check_cancelled(ctx)
-        if req.kind == "url":
-            await status.update(t("status.fetching", locale))
-            article = await self._until_cancelled(ctx, self.pipeline.load(req.source))
-        else:
-            await status.update(t("status.reading_text", locale))
-            article = self.pipeline.article_from_text(req.source)
+        article = await self._article(ctx, status)
         self._check_cancelled(ctx)
         article, script, notes = await self._variant(ctx, status, article)
         if script is not None:
@@ -250,6 +312,8 @@ class JobRunner:
                 thumb_task.cancel()
             raise
         thumbnail = await thumb_task if thumb_task else None
+        if fmt == "mp3":
+            thumbnail = await self._cover(article, result.paths, thumbnail, out_dir)
         truncated = truncate if truncate is not None and article.words > truncate else None
         return Rendered(
             paths=tuple(result.paths),
@@ -262,6 +326,33 @@ class JobRunner:
             meta=self._meta(article),
             thumbnail=thumbnail,
         )
+
+    async def _article(self, ctx: JobContext, status: StatusMessage) -> Article:
+        """The job's article: kept from the job it follows up, else loaded stage by stage.
+
+        Either way it is kept with this job, for the follow-ups its buttons offer.
+        """
+        req = ctx.job.request
+        locale = req.language
+        article: Article | None = None
+        if req.options.from_job is not None:
+            article = await load_article(job_dir(self.settings, req.options.from_job))
+        if article is None and req.kind == "url":
+            link = link_label(req.source)
+            await status.update(t("status.fetching", locale, link=link))
+            await status.action("typing")
+
+            async def fetched() -> None:
+                await status.update(t("status.extracting", locale, link=link))
+
+            article = await self._until_cancelled(
+                ctx, self.pipeline.load(req.source, on_fetched=fetched)
+            )
+        elif article is None:
+            await status.update(t("status.reading_text", locale))
+            article = self.pipeline.article_from_text(req.source)
+        await save_article(job_dir(self.settings, ctx.job.id), article)
+        return article
 
     async def _variant(
         self, ctx: JobContext, status: StatusMessage, article: Article
@@ -306,6 +397,26 @@ class JobRunner:
             date=article.date.isoformat() if article.date else None,
         )
 
+    async def _cover(
+        self, article: Article, paths: tuple[Path, ...], thumbnail: Path | None, out_dir: Path
+    ) -> Path | None:
+        """Embed the cover (the article's image, else a generated one) and the author.
+
+        Returns the thumbnail to send: the article's, else the generated cover.
+        """
+        if thumbnail is not None:
+            cover: bytes | None = await asyncio.to_thread(thumbnail.read_bytes)
+        else:
+            site = article.site or (urlsplit(article.url).hostname if article.url else None)
+            cover = await make_cover(site.removeprefix("www.") if site else None)
+            if cover is not None:
+                thumbnail = out_dir / "thumb.jpg"
+                await asyncio.to_thread(thumbnail.write_bytes, cover)
+        if cover is not None:
+            for path in paths:
+                await embed_cover(path, cover, author=article.author)
+        return thumbnail
+
     async def _thumbnail(self, article: Article, out_dir: Path) -> Path | None:
         """The article image as a small JPEG next to the audio, or None."""
         try:
@@ -335,6 +446,7 @@ class JobRunner:
         await status.update(
             t("status.sending", locale, title=status_title(rendered.meta.title, locale))
         )
+        await status.action("upload_voice")
         thumbnail = (
             await asyncio.to_thread(rendered.thumbnail.read_bytes) if rendered.thumbnail else None
         )
@@ -354,7 +466,11 @@ class JobRunner:
                         notes=rendered.notes,
                         reply_to=req.reply_to_message_id,
                         # Under the last part, where the listener ends up.
-                        buttons=self._buttons(ctx) if parcel is parcels[-1] else None,
+                        buttons=(
+                            self._buttons(ctx, fell_back=rendered.notes.fell_back)
+                            if parcel is parcels[-1]
+                            else None
+                        ),
                     )
                 )
         except TelegramError as exc:
@@ -447,13 +563,15 @@ class JobRunner:
         key = failed.error_key
         if req.kind == "text" and key == "error.no_article":
             key = "error.text_too_short"  # the page wording would confuse: there was no page
+        key = _status_key(key, failed.params)
         text = error_text(key, locale, failed.params, defaults=self.error_defaults(locale))
+        if req.kind == "url":
+            # Several links fail alike: each error names its own (the first-part button also
+            # finds the link here again, callback data being only 64 bytes).
+            text += "\n\n" + link_line(req.source)
         markup: InlineKeyboardMarkup | None = None
         if failed.error_key == "error.too_long":
             markup = too_long_keyboard(self.settings.max_article_words, failed.job.id, locale)
-            if req.kind == "url":
-                # The button's handler finds the link here again (callback data is only 64 bytes).
-                text += "\n\n🔗 " + _link(req)
         elif failed.error_key == "error.llm" and req.options.variant == "talk":
             markup = summary_keyboard(failed.job.id, locale)  # the offline short version works
         status = StatusMessage(self.bot, req.chat_id, req.status_message_id)
@@ -469,9 +587,26 @@ class JobRunner:
 
     def error_defaults(self, locale: str) -> dict[str, object]:
         """Values the error messages may mention, from the settings."""
-        return {"max_words": format_number(self.settings.max_article_words, locale)}
+        return {
+            "max_words": format_number(self.settings.max_article_words, locale),
+            "min_words": MIN_TEXT_WORDS,
+        }
 
 
-def _link(req: JobRequest) -> Html:
-    url = html.escape(req.source, quote=True)
-    return Html(f'<a href="{url}">{html.escape(req.source[:200], quote=False)}</a>')
+def _shareable(rendered: Rendered | None) -> Rendered | None:
+    """Another job's render, unless the offline voice spoke it for a busy engine."""
+    if rendered is None or rendered.notes.fell_back:
+        return None
+    return rendered
+
+
+def _status_key(key: str, params: Mapping[str, Any]) -> str:
+    """A page that is gone is told apart from a server that fails for now."""
+    if key != "error.http_status":
+        return key
+    status = params.get("status")
+    if status in GONE_STATUSES:
+        return "error.gone"
+    if isinstance(status, int) and status >= 500:
+        return "error.server"
+    return key

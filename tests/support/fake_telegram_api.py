@@ -378,6 +378,7 @@ class _ChatState:
     blocked: bool = False
     voice_forbidden: bool = False
     bot_is_admin: bool = False
+    admins: set[int] = field(default_factory=set)
     actions: list[str] = field(default_factory=list)
     sent_times: deque[float] = field(default_factory=deque)
 
@@ -563,6 +564,11 @@ class BotApiState:
             )
             state.bot_is_admin = bot_is_admin
             return copy.deepcopy(state.chat)
+
+    def make_admin(self, chat_id: int, user_id: int) -> None:
+        """Make a user an administrator of a group (getChatMember answers "administrator")."""
+        with self._lock:
+            self._chats[chat_id].admins.add(user_id)
 
     def block_user(self, chat_id: int, blocked: bool = True) -> None:
         """The user blocks the bot: sends to that chat get 403 "bot was blocked by the user"."""
@@ -1585,6 +1591,38 @@ class BotApiState:
             }
         )
         return info
+
+    def _api_getChatMember(self, p: Params) -> JSONDict:
+        chat = self._chat(p)
+        user_id = p.get_int("user_id")
+        if user_id is None:
+            raise bad_request("user_id is empty")
+        user = self._users.get(user_id)
+        if user is None:
+            raise bad_request("user not found")
+        if chat.chat["type"] == "private":
+            status = "member" if user_id == chat.id else "left"
+        else:
+            status = "administrator" if user_id in chat.admins else "member"
+        member: JSONDict = {"status": status, "user": copy.deepcopy(user)}
+        if status == "administrator":
+            member.update(
+                {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": True,
+                    "can_restrict_members": True,
+                    "can_promote_members": False,
+                    "can_change_info": True,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                }
+            )
+        return member
 
     def _api_sendMessage(self, p: Params) -> JSONDict:
         chat = self._target(p)

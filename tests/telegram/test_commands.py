@@ -58,7 +58,7 @@ async def test_settings_buttons_change_and_persist_preferences(
     menu = await fake.wait_for_sent(USER, lambda m: bool(m.buttons))
     assert menu.text is not None
     assert "Tempo: 1,0×" in menu.text
-    for label in ("Sprachnachricht", "1,5×", "Offline", "Moderation"):
+    for label in ("Sprachnachricht", "1,5×", "Offline", "Ansage"):
         fake.press_button(USER, menu.message_id, fake.message(USER, menu.message_id).button(label))
         await fake.wait_for(lambda f: all(a is not None for a in f.callback_answers.values()))
     prefs = await bot.jobs.prefs.get(USER)

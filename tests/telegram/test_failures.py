@@ -30,7 +30,7 @@ async def _final_status(fake: FakeTelegram, prefix: str, timeout: float = 30) ->
     [
         ("forbidden", "🚫 Diese Adresse lese ich nicht"),
         ("unreachable", "⚠️ Die Seite ist nicht erreichbar"),
-        ("missing", "⚠️ Die Seite hat mit einer Fehlermeldung geantwortet"),
+        ("missing", "🔎 Die Seite gibt es nicht (mehr)"),
         ("pdf", "⚠️ Hinter diesem Link steckt keine Webseite"),
         ("frontpage", "🤷 Auf dieser Seite habe ich keinen Artikeltext gefunden"),
         ("paywall", "🔒 Dieser Artikel steht hinter einer Bezahlschranke"),

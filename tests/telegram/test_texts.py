@@ -109,5 +109,11 @@ def test_settings_keyboard_marks_choices_and_round_trips_callback_data() -> None
         assert change is not None
     assert parse_setting("set:tempo:3") is None
     assert parse_setting("set:engine:evil") is None
-    assert parse_first_part("first:12000") == 12000
+    offer = parse_first_part("first:12000:77")
+    assert offer is not None
+    assert (offer.words, offer.job_id) == (12000, 77)
+    old = parse_first_part("first:12000")  # a button from before it named its job
+    assert old is not None
+    assert (old.words, old.job_id) == (12000, None)
     assert parse_first_part("first:x") is None
+    assert parse_first_part("first:12000:0") is None
