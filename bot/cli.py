@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import dataclasses
-import io
 import json
 import logging
 import math
 import re
 import shutil
-import stat
 import sys
-import tempfile
 import time
-import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot import __version__
+from bot import cli_tools as tools
+from bot.cli_output import output_target, publish, safe_filename, staged_output
 from bot.config import Settings, load_settings
 from bot.errors import HoerclubError, UsageError
 from bot.limits import TEMPO_RANGE, tempo_allowed
@@ -65,94 +61,6 @@ def _fail(error: HoerclubError) -> int:
     message = re.sub(r"^\W+", "", _message(error))  # the bot's emoji prefix is noise on a terminal
     print(f"hoerclub: {message}{detail}", file=sys.stderr)
     return error.exit_code
-
-
-_UMLAUTS: dict[int, str] = {
-    ord(k): v
-    for k, v in {
-        "ä": "ae",
-        "ö": "oe",
-        "ü": "ue",
-        "Ä": "Ae",
-        "Ö": "Oe",
-        "Ü": "Ue",
-        "ß": "ss",
-    }.items()
-}
-
-
-def safe_filename(title: str, suffix: str) -> str:
-    """A file name from a title: ASCII letters, digits and dashes only, at most 80 characters."""
-    text = title.translate(_UMLAUTS)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:80].rstrip("-")
-    return f"{text or 'artikel'}.{suffix}"
-
-
-def check_output(path: Path) -> None:
-    """Refuse an output path that names anything but a regular file or nothing yet: a
-    directory, a symbolic link, a device or a pipe is never replaced (UsageError, exit 2)."""
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise UsageError(f"cannot use {path} as output: {exc.strerror or exc}") from exc
-    if stat.S_ISREG(mode):
-        return
-    what = (
-        "a directory"
-        if stat.S_ISDIR(mode)
-        else "a symbolic link"
-        if stat.S_ISLNK(mode)
-        else "not a regular file (a device, a pipe or a socket)"
-    )
-    raise UsageError(f"{path} is {what}; give a file name for the audio")
-
-
-@contextlib.contextmanager
-def staged_output(target: Path | None, suffix: str) -> Iterator[Path]:
-    """The path to render into: inside a private directory beside `target` (so the final
-    rename stays on one file system), or a temporary one for stdout; removed afterwards."""
-    if target is not None:
-        check_output(target)
-    try:
-        parent = target.parent if target is not None else None
-        if parent is not None:
-            parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".hoerclub-", dir=parent))
-    except OSError as exc:
-        raise UsageError(f"cannot write the audio there: {exc.strerror or exc}") from exc
-    try:
-        yield staging / (target.name if target is not None else f"hoerclub.{suffix}")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def publish(rendered: Sequence[Path], target: Path | None) -> list[Path]:
-    """Move the rendered file(s) onto the target (checked again just before), or write them to
-    stdout when there is no target; the final paths."""
-    if target is None:
-        for path in rendered:
-            sys.stdout.buffer.write(path.read_bytes())
-        sys.stdout.buffer.flush()
-        return []
-    final: list[Path] = []
-    for path in rendered:
-        destination = target.with_name(path.name)  # parts keep their -teilN names
-        check_output(destination)
-        path.replace(destination)
-        final.append(destination)
-    return final
-
-
-def _output_target(spec: str | None, default: str) -> Path | None:
-    """The -o argument as a path; None for "-" (stdout, refused on a terminal)."""
-    if spec != "-":
-        return Path(spec or default)
-    if sys.stdout.isatty():
-        raise UsageError("-o - writes audio to stdout: redirect it into a file or a player")
-    return None
 
 
 class _TerminalProgress:
@@ -253,7 +161,7 @@ async def _cmd_read(args: argparse.Namespace, settings: Settings) -> int:
             else:
                 _print_human(info, prepared.engine)
             return EXIT_OK
-        target = _output_target(args.output, safe_filename(article.title, args.format))
+        target = output_target(args.output, safe_filename(article.title, args.format))
         started = time.perf_counter()
         with staged_output(target, args.format) as staging:
             result = await pipeline.render(article, staging, options, progress, script)
@@ -325,76 +233,6 @@ async def _cmd_extract(args: argparse.Namespace, settings: Settings) -> int:
     return worst
 
 
-def _cmd_normalize(args: argparse.Namespace) -> int:
-    from bot.pipeline.article import decode_text  # noqa: PLC0415
-    from bot.pipeline.normalize import normalize_lines  # noqa: PLC0415
-
-    stream: TextIO
-    if args.file in (None, "-"):
-        # Line by line as it arrives (a pipe stays interactive); bytes that are not UTF-8
-        # become U+FFFD rather than a traceback.
-        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-    else:
-        path = Path(args.file)
-        if not path.is_file():
-            raise UsageError(f"no such file: {args.file}")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from exc
-        stream = io.StringIO(decode_text(data))  # any charset, as `read` decodes files
-    with stream:
-        for spoken in normalize_lines(stream):
-            print(spoken)
-    return EXIT_OK
-
-
-async def _cmd_feed(args: argparse.Namespace, settings: Settings) -> int:
-    """What the poller would see at a feed URL, site URL or domain."""
-    from bot.feeds.service import PREVIEW_ENTRIES, FeedService  # noqa: PLC0415
-    from bot.pipeline.fetch import Fetcher  # noqa: PLC0415
-    from bot.storage.db import Database  # noqa: PLC0415
-
-    fetcher = Fetcher(settings)
-    # A preview touches no database: the service gets one it never opens.
-    service = FeedService(Database("sqlite+aiosqlite://"), fetcher, settings)
-    try:
-        preview = await service.preview(args.source)
-    finally:
-        await fetcher.aclose()
-        await service.db.dispose()
-    entries = [
-        {
-            "title": entry.title,
-            "link": entry.link,
-            "id": entry.id,
-            "published": entry.published.isoformat() if entry.published else None,
-            "summary": entry.summary,
-        }
-        for entry in preview.entries
-    ]
-    info = {
-        "feed_url": preview.url,
-        "title": preview.title,
-        "link": preview.link,
-        "entries": entries,
-        "entry_count": len(entries),
-        "entries_per_day": round(preview.entries_per_day, 1) if preview.entries_per_day else None,
-        "next_interval_seconds": preview.interval_seconds,
-    }
-    if args.json:
-        print(json.dumps(info, ensure_ascii=False))
-        return EXIT_OK
-    pace = f"{info['entries_per_day']} pro Tag" if info["entries_per_day"] else "unbekannt"
-    print(f"Feed:       {preview.url}")
-    print(f"Titel:      {preview.title or '–'}   Seite: {preview.link or '–'}")
-    print(f"Einträge:   {len(entries)}, Takt: {pace}")
-    print(f"Nächster Abruf in {preview.interval_seconds} s")
-    for entry in entries[:PREVIEW_ENTRIES]:
-        print(f"  {entry['published'] or '–':25}  {entry['title']}")
-    return EXIT_OK
-
-
 def find_sample() -> Path:
     """The sample article: examples/ in the checkout, or in the working directory (the image)."""
     candidates = [
@@ -412,7 +250,7 @@ async def _cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     settings = settings.model_copy(update={"tts_engine": "espeak"})
     sample = find_sample()
-    target = _output_target(args.output, DEMO_OUTPUT)
+    target = output_target(args.output, DEMO_OUTPUT)
     print(f"Hörclub-Demo: lese {sample.name} mit der Offline-Stimme (espeak-ng) …", file=sys.stderr)
     pipeline = Pipeline(settings)
     try:
@@ -462,22 +300,6 @@ def _cmd_check(settings: Settings) -> int:
     print(f"ffmpeg im PATH: {'ja' if shutil.which('ffmpeg') else 'nein (imageio-ffmpeg)'}")
     print("Alles bereit." if ok else "Es fehlt etwas (siehe oben).")
     return EXIT_OK if ok else 1
-
-
-def _cmd_voices(args: argparse.Namespace) -> int:
-    from bot.tts.registry import voice_catalogue  # noqa: PLC0415
-
-    voices = voice_catalogue()
-    if args.language:
-        voices = [v for v in voices if v.language == args.language.lower()]
-    if args.json:
-        print(json.dumps([dataclasses.asdict(v) for v in voices], ensure_ascii=False))
-        return EXIT_OK
-    genders = {"female": "weiblich", "male": "männlich", None: "–"}
-    for v in voices:
-        print(f"{v.engine:<7} {v.voice:<36} {v.locale or v.language:<6} "
-              f"{genders[v.gender]:<9} {v.name}")  # fmt: skip
-    return EXIT_OK
 
 
 def _cmd_bot(settings: Settings) -> int:
@@ -578,13 +400,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "extract":
             return asyncio.run(_cmd_extract(args, settings))
         if args.command == "normalize":
-            return _cmd_normalize(args)
+            return tools.cmd_normalize(args)
         if args.command == "demo":
             return asyncio.run(_cmd_demo(args, settings))
         if args.command == "voices":
-            return _cmd_voices(args)
+            return tools.cmd_voices(args)
         if args.command == "feed":
-            return asyncio.run(_cmd_feed(args, settings))
+            return asyncio.run(tools.cmd_feed(args, settings))
         if args.command == "check":
             return _cmd_check(settings)
         if args.command == "bot":
