@@ -378,6 +378,8 @@ class _ChatState:
     blocked: bool = False
     voice_forbidden: bool = False
     bot_is_admin: bool = False
+    # user id → "creator" or "administrator"; everyone else is a "member"
+    admins: dict[int, str] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)
     sent_times: deque[float] = field(default_factory=deque)
 
@@ -563,6 +565,16 @@ class BotApiState:
             )
             state.bot_is_admin = bot_is_admin
             return copy.deepcopy(state.chat)
+
+    def set_admin(self, chat_id: int, user_id: int, status: str = "administrator") -> None:
+        """Make a user an admin ("administrator" or "creator") of a known group, or a plain
+        "member" again."""
+        with self._lock:
+            state = self._chats[chat_id]
+            if status == "member":
+                state.admins.pop(user_id, None)
+            else:
+                state.admins[user_id] = status
 
     def block_user(self, chat_id: int, blocked: bool = True) -> None:
         """The user blocks the bot: sends to that chat get 403 "bot was blocked by the user"."""
@@ -1585,6 +1597,26 @@ class BotApiState:
             }
         )
         return info
+
+    def _api_getChatMember(self, p: Params) -> JSONDict:
+        chat = self._chat(p)
+        user_id = p.get_int("user_id")
+        if user_id is None:
+            raise bad_request("user_id is empty")
+        user = self._user(user_id, None, None, None)
+        status = chat.admins.get(user_id, "creator" if not chat.is_group else "member")
+        member: JSONDict = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            rights = (
+                "can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
+                "can_restrict_members can_promote_members can_change_info can_invite_users "
+                "can_post_stories can_edit_stories can_delete_stories"
+            ).split()
+            member |= dict.fromkeys(rights, False) | {"can_manage_chat": True}
+            member["is_anonymous"] = False
+        return member
 
     def _api_sendMessage(self, p: Params) -> JSONDict:
         chat = self._target(p)
