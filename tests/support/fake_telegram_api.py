@@ -1609,11 +1609,19 @@ class BotApiState:
         if status == "creator":
             member["is_anonymous"] = False
         elif status == "administrator":
-            rights = (
-                "can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
-                "can_restrict_members can_promote_members can_change_info can_invite_users "
-                "can_post_stories can_edit_stories can_delete_stories"
-            ).split()
+            rights = [
+                "can_be_edited",
+                "can_manage_chat",
+                "can_delete_messages",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+            ]
             member |= dict.fromkeys(rights, False) | {"can_manage_chat": True}
             member["is_anonymous"] = False
         return member
