@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import Settings
+from bot.feeds.catalogue import Catalogue, load_catalogue
+from bot.feeds.schedule import Clock, utc_now
+from bot.feeds.service import FeedService
 from bot.jobs.api import RenderPrefs
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
@@ -33,6 +36,7 @@ class Services:
     jobs: JobService
     pipeline: Pipeline
     app: BotApplication
+    feeds: FeedService
 
     async def close(self) -> None:
         """Stop polling and the workers, then close the pipeline and the database."""
@@ -45,11 +49,19 @@ class Services:
                 await self.db.dispose()
 
 
-async def open_services(settings: Settings, **job_tuning: Any) -> Services:
-    """Migrate the database and build the job service, the pipeline and the Application.
+async def open_services(
+    settings: Settings,
+    *,
+    feed_clock: Clock = utc_now,
+    catalogue: Catalogue | None = None,
+    feed_interval: float | None = None,
+    **job_tuning: Any,
+) -> Services:
+    """Migrate the database and build the job service, the pipeline, the feeds and the bot.
 
     `job_tuning` passes JobService's tuning knobs (poll and retry intervals) through; the bot
-    itself uses the defaults, tests shorten them.
+    itself uses the defaults, tests shorten them. Tests also give the feeds a clock they move
+    by hand, a catalogue of local feeds and a shorter dispatch interval.
     """
     await asyncio.to_thread(settings.data_dir.mkdir, parents=True, exist_ok=True)
     db = Database(settings.effective_database_url)
@@ -63,7 +75,11 @@ async def open_services(settings: Settings, **job_tuning: Any) -> Services:
         **job_tuning,
     )
     pipeline = Pipeline(settings)
-    return Services(settings, db, jobs, pipeline, build_application(settings, pipeline, jobs))
+    if catalogue is None:
+        catalogue = await asyncio.to_thread(load_catalogue, settings.data_dir)
+    feeds = FeedService(db, pipeline.fetcher, settings, catalogue=catalogue, clock=feed_clock)
+    app = build_application(settings, pipeline, jobs, feeds, feed_interval=feed_interval)
+    return Services(settings, db, jobs, pipeline, app, feeds)
 
 
 def run_bot(settings: Settings) -> int:

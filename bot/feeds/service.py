@@ -19,7 +19,14 @@ from bot.feeds.discover import FoundFeed, discover_feed, looks_like_source
 from bot.feeds.match import parse_filter
 from bot.feeds.parse import FeedEntry
 from bot.feeds.poller import body_hash, deliver_new, record_entries
-from bot.feeds.schedule import Clock, cadence_interval, parse_clock_time, utc_now, zone
+from bot.feeds.schedule import (
+    DEFAULT_TIMEZONE,
+    Clock,
+    cadence_interval,
+    parse_clock_time,
+    utc_now,
+    zone,
+)
 from bot.pipeline.fetch import Fetcher
 from bot.storage.db import Database
 from bot.storage.feeds_models import FeedRow, FeedSubscriptionRow
@@ -77,6 +84,17 @@ class SubscriptionInfo:
     paused: bool
     digest_time: str | None
     feed_active: bool
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    """A chat's delivery settings as stored (the defaults for a chat never configured)."""
+
+    timezone: str
+    quiet: tuple[str, str] | None
+    daily_cap: int
+    roundup_time: str
+    roundup_max: int
 
 
 @dataclass(frozen=True)
@@ -378,6 +396,23 @@ class FeedService:
             sub.updated_at = self.clock()
             feed = await repo.feed(sub.feed_id)
             return None if feed is None else _info(sub, feed)
+
+    async def chat_settings(self, chat_id: int) -> ChatSettings:
+        """The chat's time zone, quiet hours, daily cap and round-up time and size."""
+        async with self.db.session() as session:
+            row = (await FeedRepository(session).chat_settings([chat_id])).get(chat_id)
+            if row is None:
+                return ChatSettings(
+                    DEFAULT_TIMEZONE, None, self.settings.feed_daily_cap, "07:00", 8
+                )
+            quiet = (row.quiet_start, row.quiet_end) if row.quiet_start and row.quiet_end else None
+            return ChatSettings(
+                row.timezone,
+                quiet,
+                row.daily_cap or self.settings.feed_daily_cap,
+                row.roundup_time,
+                row.roundup_max,
+            )
 
     async def set_chat(
         self,

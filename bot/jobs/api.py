@@ -31,7 +31,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.errors import HoerclubError
 
-JobKind = Literal["url", "text"]
+# "roundup": a chat's Morgenrunde, several feed stories in one audio (its source is their JSON).
+JobKind = Literal["url", "text", "roundup"]
+JOB_KINDS: Final[tuple[JobKind, ...]] = ("url", "text", "roundup")
 # What a job makes of its article: the whole of it, its short version, or the Raumgespräch.
 Variant = Literal["full", "summary", "talk"]
 VARIANTS: Final[tuple[Variant, ...]] = ("full", "summary", "talk")

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, cast
 
-from bot.jobs.api import Job, JobRequest, JobState, RenderPrefs
+from bot.jobs.api import JOB_KINDS, Job, JobRequest, JobState, RenderPrefs
 from bot.storage.models import JobRow
 
 
@@ -20,7 +20,7 @@ def job_from_row(row: JobRow) -> Job:
     request = JobRequest(
         user_id=row.user_id,
         chat_id=row.chat_id,
-        kind="text" if row.kind == "text" else "url",
+        kind=next((kind for kind in JOB_KINDS if kind == row.kind), "url"),
         source=row.source,
         options=RenderPrefs.from_dict(row.options or {}),
         status_message_id=row.status_message_id,

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, cast
 
 from bot.jobs.api import (
+    JOB_KINDS,
     DailyLimitError,
     FailureHandler,
     Job,
@@ -155,21 +156,36 @@ class JobService:
 
     # --- submitting and looking -----------------------------------------------------------------
 
-    async def submit(self, req: JobRequest) -> SubmitResult:
-        """Write the job row (before any work) and wake a worker; raises the limit errors."""
-        if req.kind not in ("url", "text"):
+    async def submit(
+        self, req: JobRequest, *, request_key: str | None = None, limits: bool = True
+    ) -> SubmitResult:
+        """Write the job row (before any work) and wake a worker; raises the limit errors.
+
+        With `request_key` a second submit of the same key answers the first job (its
+        `deduplicated` set) instead of adding one. `limits=False` is for work the bot owes a
+        chat on its own (feed deliveries, with caps of their own), not for what a user asks.
+        """
+        if req.kind not in JOB_KINDS:
             raise ValueError(f"unknown job kind {req.kind!r}")
         key = dedupe_key(req.kind, req.source, req.options)
         now = self.now()
         async with self._submit_lock, self.db.session() as session:
             jobs = JobRepository(session)
+            if request_key is not None:
+                earlier = await jobs.by_request_key(request_key)
+                if earlier is not None:
+                    position = await jobs.position(earlier.user_id, earlier.id)
+                    return SubmitResult(earlier.id, position, deduplicated=True)
             usage = UsageRepository(session)
-            await UserRepository(session).upsert(req.user_id, now=now, language=req.language)
-            if await jobs.count_unfinished(req.user_id) >= self.max_waiting_per_user:
-                raise QueueLimitError(self.max_waiting_per_user)
-            if await usage.count(req.user_id, now.date()) >= self.max_per_day:
-                raise DailyLimitError(self.max_per_day)
-            await usage.increment(req.user_id, now.date())
+            # The bot's own deliveries never change the language the user last wrote in.
+            language = req.language if limits else None
+            await UserRepository(session).upsert(req.user_id, now=now, language=language)
+            if limits:
+                if await jobs.count_unfinished(req.user_id) >= self.max_waiting_per_user:
+                    raise QueueLimitError(self.max_waiting_per_user)
+                if await usage.count(req.user_id, now.date()) >= self.max_per_day:
+                    raise DailyLimitError(self.max_per_day)
+                await usage.increment(req.user_id, now.date())
             deduplicated = await jobs.in_flight(key)
             row = await jobs.add(
                 JobRow(
@@ -187,6 +203,7 @@ class JobService:
                     created_at=now,
                     updated_at=now,
                     available_at=now,
+                    request_key=request_key,
                 )
             )
             position = await jobs.position(req.user_id, row.id)
@@ -196,6 +213,12 @@ class JobService:
         return SubmitResult(
             job_id=job_id, position_in_user_queue=position, deduplicated=deduplicated
         )
+
+    async def language_of(self, user_id: int) -> str | None:
+        """The interface language the user last wrote in, or None for a user never seen."""
+        async with self.db.session() as session:
+            user = await UserRepository(session).get(user_id)
+            return user.language if user is not None else None
 
     async def get_job(self, job_id: int) -> Job | None:
         """The job as stored now, or None."""

@@ -93,12 +93,13 @@ class JobRow(Base):
         Index("ix_jobs_user_state", "user_id", "state"),
         Index("ix_jobs_dedupe_state", "dedupe_key", "state"),
         Index("ix_jobs_lease_owner", "lease_owner"),
+        Index("ux_jobs_request_key", "request_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(BigInteger)
     chat_id: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(8))  # "url" | "text"
+    kind: Mapped[str] = mapped_column(String(8))  # "url" | "text" | "roundup"
     source: Mapped[str] = mapped_column(Text)
     dedupe_key: Mapped[str] = mapped_column(Text)
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -121,6 +122,8 @@ class JobRow(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     lease_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A caller's idempotency key (a feed delivery's): the same request submitted twice is one job.
+    request_key: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class AudioCacheRow(Base):

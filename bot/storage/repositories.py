@@ -201,6 +201,10 @@ class JobRepository:
         )
         return int(value or 0)
 
+    async def by_request_key(self, request_key: str) -> JobRow | None:
+        """The job submitted with this idempotency key, if any."""
+        return await self.session.scalar(select(JobRow).where(JobRow.request_key == request_key))
+
     async def in_flight(self, dedupe_key: str, *, exclude_id: int | None = None) -> bool:
         """Whether an unfinished job with this dedupe key exists."""
         stmt = select(JobRow.id).where(

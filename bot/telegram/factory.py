@@ -21,10 +21,13 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.errors import UsageError
+from bot.feeds.service import FeedService
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
 from bot.telegram.alerts import AdminAlerts
 from bot.telegram.audio_files import sweep_audio_forever
+from bot.telegram.feeds_delivery import DISPATCH_SECONDS, FeedDispatcher, FeedJobRunner
+from bot.telegram.feeds_handlers import FeedHandlers
 from bot.telegram.handlers import BotHandlers
 from bot.telegram.keyboards import (
     ACTION_PREFIX,
@@ -60,6 +63,12 @@ COMMANDS_DE: Final = (
     ("lies", "commands.read"),
     ("kurz", "commands.summary"),
     ("gespraech", "commands.talk"),
+    ("abo", "commands.subscribe"),
+    ("abos", "commands.subscriptions"),
+    ("clubs", "commands.clubs"),
+    ("kuendigen", "commands.unsubscribe"),
+    ("ruhezeit", "commands.quiet"),
+    ("morgenrunde", "commands.roundup"),
     ("einstellungen", "commands.settings"),
     ("status", "commands.status"),
     ("abbrechen", "commands.cancel"),
@@ -70,6 +79,12 @@ COMMANDS_EN: Final = (
     ("read", "commands.read"),
     ("summary", "commands.summary"),
     ("talk", "commands.talk"),
+    ("subscribe", "commands.subscribe"),
+    ("subscriptions", "commands.subscriptions"),
+    ("clubs", "commands.clubs"),
+    ("unsubscribe", "commands.unsubscribe"),
+    ("quiet", "commands.quiet"),
+    ("roundup", "commands.roundup"),
     ("settings", "commands.settings"),
     ("status", "commands.status"),
     ("cancel", "commands.cancel"),
@@ -79,13 +94,22 @@ COMMANDS_EN: Final = (
 
 _SERVICES_KEY: Final = "hoerclub.runner"
 _SWEEPER_KEY: Final = "hoerclub.sweeper"
+_FEEDS_KEY: Final = "hoerclub.feeds"
 
 
-def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) -> BotApplication:
+def build_application(
+    settings: Settings,
+    pipeline: Pipeline,
+    jobs: JobService,
+    feeds: FeedService | None = None,
+    *,
+    feed_interval: float | None = None,
+) -> BotApplication:
     """The Application with every handler, the rate limiter and the job workers' lifecycle.
 
-    `post_init` registers the commands and starts the workers; `post_stop` stops them. The
-    caller owns `pipeline` and `jobs`' database and closes them after the application.
+    `post_init` registers the commands and starts the workers (and, with `feeds`, the feed
+    loop); `post_stop` stops them. The caller owns `pipeline` and `jobs`' database and closes
+    them after the application.
     """
     if settings.telegram_bot_token is None:
         raise UsageError("TELEGRAM_BOT_TOKEN is not set")
@@ -112,7 +136,7 @@ def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) 
     )
     alerts = AdminAlerts(app.bot, settings.admin_chat_id, secrets=(token,))
     handlers = BotHandlers(settings, jobs, alerts)
-    runner = JobRunner(app.bot, settings, pipeline, jobs, alerts)
+    runner = FeedJobRunner(JobRunner(app.bot, settings, pipeline, jobs, alerts))
     app.bot_data[_SERVICES_KEY] = (settings, jobs, runner)
 
     app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
@@ -124,6 +148,17 @@ def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) 
     app.add_handler(CommandHandler(["einstellungen", "settings"], handlers.cmd_settings))
     app.add_handler(CommandHandler("status", handlers.cmd_status))
     app.add_handler(CommandHandler(["abbrechen", "cancel"], handlers.cmd_cancel))
+    if feeds is not None and feeds.catalogue is not None:
+        FeedHandlers(feeds, feeds.catalogue, jobs, handlers).register(app)
+        app.bot_data[_FEEDS_KEY] = FeedDispatcher(
+            app.bot,
+            settings,
+            jobs,
+            feeds,
+            pipeline.fetcher,
+            clock=feeds.clock,
+            interval=feed_interval or DISPATCH_SECONDS,
+        )
     app.add_handler(
         CallbackQueryHandler(handlers.on_settings_button, pattern=f"^{SETTINGS_PREFIX}:")
     )
@@ -165,11 +200,17 @@ async def _on_startup(app: BotApplication) -> None:
         sweep_audio_forever(settings), name="hoerclub-audio-sweeper"
     )
     await jobs.start(runner, runner.on_failure)
+    dispatcher: FeedDispatcher | None = app.bot_data.get(_FEEDS_KEY)
+    if dispatcher is not None:
+        dispatcher.start()
     logger.info("bot @%s ready; %d workers", app.bot.username, settings.workers)
 
 
 async def _on_stop(app: BotApplication) -> None:
     _, jobs, _ = app.bot_data[_SERVICES_KEY]
+    dispatcher: FeedDispatcher | None = app.bot_data.get(_FEEDS_KEY)
+    if dispatcher is not None:
+        await dispatcher.stop()
     sweeper: asyncio.Task[None] | None = app.bot_data.pop(_SWEEPER_KEY, None)
     if sweeper is not None:
         sweeper.cancel()

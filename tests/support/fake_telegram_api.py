@@ -378,7 +378,8 @@ class _ChatState:
     blocked: bool = False
     voice_forbidden: bool = False
     bot_is_admin: bool = False
-    admins: set[int] = field(default_factory=set)
+    # user id → "creator" or "administrator"; everyone else is a "member"
+    admins: dict[int, str] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)
     sent_times: deque[float] = field(default_factory=deque)
 
@@ -565,10 +566,19 @@ class BotApiState:
             state.bot_is_admin = bot_is_admin
             return copy.deepcopy(state.chat)
 
+    def set_admin(self, chat_id: int, user_id: int, status: str = "administrator") -> None:
+        """Make a user an admin ("administrator" or "creator") of a known group, or a plain
+        "member" again."""
+        with self._lock:
+            state = self._chats[chat_id]
+            if status == "member":
+                state.admins.pop(user_id, None)
+            else:
+                state.admins[user_id] = status
+
     def make_admin(self, chat_id: int, user_id: int) -> None:
         """Make a user an administrator of a group (getChatMember answers "administrator")."""
-        with self._lock:
-            self._chats[chat_id].admins.add(user_id)
+        self.set_admin(chat_id, user_id)
 
     def block_user(self, chat_id: int, blocked: bool = True) -> None:
         """The user blocks the bot: sends to that chat get 403 "bot was blocked by the user"."""
@@ -1597,31 +1607,27 @@ class BotApiState:
         user_id = p.get_int("user_id")
         if user_id is None:
             raise bad_request("user_id is empty")
-        user = self._users.get(user_id)
-        if user is None:
-            raise bad_request("user not found")
-        if chat.chat["type"] == "private":
-            status = "member" if user_id == chat.id else "left"
-        else:
-            status = "administrator" if user_id in chat.admins else "member"
-        member: JSONDict = {"status": status, "user": copy.deepcopy(user)}
-        if status == "administrator":
-            member.update(
-                {
-                    "can_be_edited": False,
-                    "is_anonymous": False,
-                    "can_manage_chat": True,
-                    "can_delete_messages": True,
-                    "can_manage_video_chats": True,
-                    "can_restrict_members": True,
-                    "can_promote_members": False,
-                    "can_change_info": True,
-                    "can_invite_users": True,
-                    "can_post_stories": False,
-                    "can_edit_stories": False,
-                    "can_delete_stories": False,
-                }
-            )
+        user = self._user(user_id, None, None, None)
+        status = chat.admins.get(user_id, "creator" if not chat.is_group else "member")
+        member: JSONDict = {"status": status, "user": user}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            rights = [
+                "can_be_edited",
+                "can_manage_chat",
+                "can_delete_messages",
+                "can_manage_video_chats",
+                "can_restrict_members",
+                "can_promote_members",
+                "can_change_info",
+                "can_invite_users",
+                "can_post_stories",
+                "can_edit_stories",
+                "can_delete_stories",
+            ]
+            member |= dict.fromkeys(rights, False) | {"can_manage_chat": True}
+            member["is_anonymous"] = False
         return member
 
     def _api_sendMessage(self, p: Params) -> JSONDict:
