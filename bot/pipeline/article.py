@@ -28,15 +28,15 @@ from bot.errors import (
 from bot.limits import MIN_TEXT_WORDS
 from bot.models import Article, Block, BlockKind, count_words
 from bot.pipeline.clean import clean_article
-from bot.pipeline.extract import extract_parsed, parse_page
-from bot.pipeline.fetch import (
+from bot.pipeline.content import (
     DETECT_BYTES,
-    Fetcher,
     charset_from_bom,
     charset_from_markup,
     detect_charset,
     sniff_media_type,
 )
+from bot.pipeline.extract import extract_parsed, parse_page
+from bot.pipeline.fetch import Fetcher
 from bot.pipeline.language import detect_language
 from bot.pipeline.walls import check_walls, explain_missing_text
 

@@ -30,17 +30,14 @@ from bot.errors import (
     UnreachableError,
 )
 from bot.locales import translate
-from bot.pipeline.fetch import (
-    IMAGE_TYPES,
-    MAX_REDIRECTS,
-    Fetcher,
+from bot.pipeline.content import (
     charset_from_content_type,
     charset_from_markup,
     detect_charset,
     normalize_charset,
-    parse_source_url,
     sniff_media_type,
 )
+from bot.pipeline.fetch import IMAGE_TYPES, MAX_REDIRECTS, Fetcher, parse_source_url
 from bot.pipeline.netguard import (
     AddressGuard,
     Resolver,

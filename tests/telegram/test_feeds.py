@@ -23,7 +23,7 @@ from bot.feeds.roundup import plan_roundup, same_story
 from bot.storage.models import JobRow
 from bot.telegram.factory import start_application
 from bot.telegram.feeds_delivery import parse_story, story_data
-from bot.telegram.feeds_handlers import (
+from bot.telegram.feeds_texts import (
     SUBSCRIPTION_PREFIX,
     parse_subscription,
     subscription_data,
