@@ -33,6 +33,12 @@ PAYWALL_NOTES: Final = {
 }
 
 
+def _sentence(title: str) -> str:
+    """A headline as a spoken sentence: one closing mark ("…?" stays, never "…?.")."""
+    title = title.rstrip().rstrip(".")
+    return title if title.endswith(("?", "!", "…")) else title + "."
+
+
 def estimate_seconds(words: int, tempo: float = 1.0, engine: str | None = None) -> float:
     """Listening time of `words` words at the given tempo, with the engine's measured pace."""
     wpm = WORDS_PER_MINUTE_BY_ENGINE.get(engine or "", WORDS_PER_MINUTE)
@@ -65,7 +71,7 @@ def _intro_de(article: Article, minutes: int) -> str:
         return f"Willkommen im Hörclub. Du hörst deinen Text, etwa {minutes} {unit}."
     full = _full_minutes(article)
     heard = " die Kurzfassung von" if full else ""
-    parts = [f"Willkommen im Hörclub. Du hörst{heard}: {article.title.rstrip('.')}."]
+    parts = [f"Willkommen im Hörclub. Du hörst{heard}: {_sentence(article.title)}"]
     # "Quelle: …" is grammatical whatever the outlet's gender ("aus Lindenauer Rundschau" is not).
     if article.site:
         parts.append(f"Quelle: {article.site}.")
@@ -88,7 +94,7 @@ def _intro_en(article: Article, minutes: int) -> str:
         return f"Welcome to Hörclub. You are listening to your text, about {minutes} {unit}."
     full = _full_minutes(article)
     heard = "the short version of" if full else "to"
-    parts = [f"Welcome to Hörclub. You are listening {heard}: {article.title.rstrip('.')}."]
+    parts = [f"Welcome to Hörclub. You are listening {heard}: {_sentence(article.title)}"]
     if article.site:
         parts.append(f"From {article.site}.")
     parts.append(f"About {minutes} {'minute' if minutes == 1 else 'minutes'}.")
@@ -105,15 +111,15 @@ def _outro(article: Article, truncated: bool) -> str | None:
             "en": "That was your text. Thanks for listening to Hörclub.",
         }.get(article.language)
     if article.language == "de" and article.summary_of_words is not None:
-        return f"Das war die Kurzfassung von: {title}. Danke fürs Zuhören im Hörclub."
+        return f"Das war die Kurzfassung von: {_sentence(title)} Danke fürs Zuhören im Hörclub."
     if article.language == "en" and article.summary_of_words is not None:
-        return f"That was the short version of: {title}. Thanks for listening to Hörclub."
+        return f"That was the short version of: {_sentence(title)} Thanks for listening to Hörclub."
     if article.language == "de":
         note = " Das war der erste Teil des Artikels." if truncated else ""
-        return f"Das war: {article.title.rstrip('.')}.{note} Danke fürs Zuhören im Hörclub."
+        return f"Das war: {_sentence(article.title)}{note} Danke fürs Zuhören im Hörclub."
     if article.language == "en":
         note = " That was the first part of the article." if truncated else ""
-        return f"That was: {article.title.rstrip('.')}.{note} Thanks for listening to Hörclub."
+        return f"That was: {_sentence(article.title)}{note} Thanks for listening to Hörclub."
     return None
 
 

@@ -85,3 +85,14 @@ def test_the_title_is_heard_in_one_piece_after_the_intro() -> None:
     chunks = chunk_script(spoken, 100, pack_segments=True)
     title = normalize(paragraphs[0], lexicon=lexicon)
     assert any(title in chunk.text for chunk in chunks)
+
+
+def test_a_headline_that_asks_is_not_closed_twice() -> None:
+    article = Article(
+        title="Was wird aus den Jobs in Zwickau?",
+        blocks=(Block(BlockKind.PARAGRAPH, "Die Belegschaft wartet auf eine Antwort."),),
+        site="Sachsenbote",
+    )
+    spoken = " ".join(seg.text for seg in build_script(article).segments)
+    assert "Zwickau?." not in spoken
+    assert "Zwickau? Danke" in spoken
