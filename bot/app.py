@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from bot.config import Settings
+from bot.errors import StorageUnavailableError
 from bot.feeds.catalogue import Catalogue, load_catalogue
 from bot.feeds.schedule import Clock, utc_now
 from bot.feeds.service import FeedService
@@ -17,14 +19,73 @@ from bot.jobs.api import RenderPrefs
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
 from bot.storage.db import Database
+from bot.storage.maintenance import (
+    DatabaseWatch,
+    ProblemLog,
+    PruneReport,
+    Retention,
+    check_database_file,
+    is_corruption,
+    prune_tables,
+)
 from bot.telegram.factory import (
     BotApplication,
     build_application,
     start_application,
     stop_application,
 )
+from bot.tts.cache import prune_cache
 
 logger = logging.getLogger(__name__)
+
+# Seconds between two rounds of upkeep in a running bot (retention, cache cap, database watch):
+# the same rhythm as the audio sweep.
+MAINTENANCE_INTERVAL: Final = 600.0
+
+
+def retention_of(settings: Settings) -> Retention:
+    """The retention settings as the storage layer takes them."""
+    return Retention(
+        job_days=settings.job_retention_days,
+        usage_days=settings.usage_retention_days,
+        audio_cache_days=settings.audio_cache_retention_days,
+    )
+
+
+async def maintain(settings: Settings, db: Database) -> tuple[PruneReport, int]:
+    """One round of upkeep: old rows out of the tables, the clip cache back under its cap;
+    returns the rows pruned and the clip files removed."""
+    report = await prune_tables(db, retention_of(settings), dt.datetime.now(dt.UTC))
+    removed, _ = await asyncio.to_thread(
+        prune_cache, settings.cache_dir, settings.cache_max_mb * 1024 * 1024
+    )
+    return report, removed
+
+
+async def maintain_forever(
+    settings: Settings, db: Database, interval: float = MAINTENANCE_INTERVAL
+) -> None:
+    """Upkeep every `interval` seconds; says in one line (once a minute at most) when the
+    database file is gone or damaged, and goes on once it is back."""
+    watch = DatabaseWatch(settings.effective_database_url)
+    problems = ProblemLog()
+    while True:
+        gone = watch.problem()
+        if gone is not None:
+            problems.report("db-gone", f"database unavailable: {gone}; restore it and restart")
+        try:
+            report, removed = await maintain(settings, db)
+            if report.jobs or report.usage or report.audio_cache or removed:
+                logger.info(
+                    "upkeep: removed %d jobs, %d usage rows, %d uploads, %d cached clips",
+                    report.jobs, report.usage, report.audio_cache, removed,
+                )  # fmt: skip
+        except Exception as exc:
+            if is_corruption(exc):
+                problems.report("db-damaged", f"database unavailable: the file is damaged ({exc})")
+            else:
+                problems.report("upkeep", f"upkeep failed: {exc!r}")
+        await asyncio.sleep(interval)
 
 
 @dataclass
@@ -64,8 +125,15 @@ async def open_services(
     by hand, a catalogue of local feeds and a shorter dispatch interval.
     """
     await asyncio.to_thread(settings.data_dir.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread(check_database_file, settings.effective_database_url)
     db = Database(settings.effective_database_url)
-    await db.migrate()
+    try:
+        await db.migrate()
+    except Exception as exc:
+        await db.dispose()
+        if is_corruption(exc):
+            raise StorageUnavailableError(f"the database is damaged: {exc}") from exc
+        raise
     jobs = JobService(
         db,
         workers=settings.workers,
@@ -95,6 +163,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     services = await open_services(settings)
+    upkeep = asyncio.create_task(maintain_forever(settings, services.db))
     try:
         await start_application(services.app)
         custom = "api.telegram.org" not in settings.telegram_api_base_url
@@ -102,5 +171,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         await stop.wait()
         logger.info("stopping")
     finally:
+        upkeep.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await upkeep
         await services.close()
     return 0

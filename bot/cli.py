@@ -310,6 +310,41 @@ def _cmd_bot(settings: Settings) -> int:
     return int(run_bot(settings))
 
 
+async def _cmd_maintenance(args: argparse.Namespace, settings: Settings) -> int:
+    """Check the database, optionally back it up, then prune tables, clip cache and old audio."""
+    from bot.app import maintain  # noqa: PLC0415 — the bot's wiring only for this command
+    from bot.storage.db import Database  # noqa: PLC0415
+    from bot.storage.maintenance import (  # noqa: PLC0415
+        backup_sqlite,
+        check_database_file,
+        sqlite_path,
+    )
+    from bot.telegram.audio_files import sweep_audio  # noqa: PLC0415
+
+    url = settings.effective_database_url
+    await asyncio.to_thread(check_database_file, url)
+    path = sqlite_path(url)
+    if args.backup is not None:
+        if path is None:
+            raise UsageError("--backup copies a SQLite database; for PostgreSQL use pg_dump")
+        if not path.exists():
+            raise UsageError(f"no database at {path}")
+        size = await asyncio.to_thread(backup_sqlite, path, Path(args.backup))
+        print(f"backup: {args.backup} ({size} bytes)")
+    db = Database(url)
+    try:
+        await db.migrate()
+        report, clips = await maintain(settings, db)
+    finally:
+        await db.dispose()
+    swept = await asyncio.to_thread(sweep_audio, settings)
+    print(
+        f"removed: {report.jobs} jobs, {report.usage} usage rows, {report.audio_cache} uploads, "
+        f"{clips} cached clips, {swept} audio directories"
+    )
+    return 0
+
+
 def _tempo(text: str) -> float:
     """An argparse type: a tempo inside TEMPO_RANGE."""
     try:
@@ -369,6 +404,10 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("--json", action="store_true", help="one JSON array")
     voices.add_argument("--language", help="only this language, e.g. de")
     sub.add_parser("check", help="verify the installation")
+    upkeep = sub.add_parser(
+        "maintenance", help="check and prune the database, the clip cache and old audio"
+    )
+    upkeep.add_argument("--backup", metavar="PATH", help="first copy the SQLite database to PATH")
     sub.add_parser("bot", help="run the Telegram bot (long polling)")
     sub.add_parser("run", help="the bot when TELEGRAM_BOT_TOKEN is set, else the demo")
     return parser
@@ -409,6 +448,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(tools.cmd_feed(args, settings))
         if args.command == "check":
             return _cmd_check(settings)
+        if args.command == "maintenance":
+            return asyncio.run(_cmd_maintenance(args, settings))
         if args.command == "bot":
             return _cmd_bot(settings)
         if args.command == "run":

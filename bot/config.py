@@ -93,6 +93,17 @@ class Settings(BaseSettings):
     max_links_per_message: int = Field(5, ge=1, alias="HOERCLUB_MAX_LINKS_PER_MESSAGE")
     upload_limit_mb: int | None = Field(None, alias="HOERCLUB_UPLOAD_LIMIT_MB")
 
+    # --- disk and database upkeep ---------------------------------------------------------
+    # The clip cache's cap: least recently used clips go first. 200 espeak articles kept
+    # 1.2 GB as WAV; compressed, 2 GB holds several hundred articles' clips.
+    cache_max_mb: int = Field(2048, ge=1, alias="HOERCLUB_CACHE_MAX_MB")
+    # Days finished jobs, daily usage counts and reusable Telegram uploads are kept.
+    job_retention_days: float = Field(30.0, gt=0, alias="HOERCLUB_JOB_RETENTION_DAYS")
+    usage_retention_days: float = Field(7.0, ge=2, alias="HOERCLUB_USAGE_RETENTION_DAYS")
+    audio_cache_retention_days: float = Field(
+        90.0, gt=0, alias="HOERCLUB_AUDIO_CACHE_RETENTION_DAYS"
+    )
+
     @field_validator("fetch_allow_networks", mode="before")
     @classmethod
     def _parse_networks(cls, value: object) -> object:

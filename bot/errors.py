@@ -148,3 +148,10 @@ class AudioError(HoerclubError):
 
     key = "error.audio"
     exit_code = 5
+
+
+class StorageUnavailableError(HoerclubError):
+    """The disk is full or the database is damaged or gone: nothing the user can change."""
+
+    key = "error.unavailable"
+    exit_code = 75  # EX_TEMPFAIL: try again once the operator has made room or restored
