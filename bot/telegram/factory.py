@@ -35,6 +35,7 @@ from bot.telegram.keyboards import (
 from bot.telegram.logsafety import protect_token
 from bot.telegram.texts import t
 from bot.telegram.updates import PerChatUpdateProcessor
+from bot.telegram.voices import VOICE_PREFIX
 from bot.telegram.worker import JobRunner
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ COMMANDS_DE: Final = (
     ("kurz", "commands.summary"),
     ("gespraech", "commands.talk"),
     ("einstellungen", "commands.settings"),
+    ("stimme", "commands.voice"),
     ("status", "commands.status"),
     ("abbrechen", "commands.cancel"),
     ("hilfe", "commands.help"),
@@ -71,6 +73,7 @@ COMMANDS_EN: Final = (
     ("summary", "commands.summary"),
     ("talk", "commands.talk"),
     ("settings", "commands.settings"),
+    ("voice", "commands.voice"),
     ("status", "commands.status"),
     ("cancel", "commands.cancel"),
     ("help", "commands.help"),
@@ -111,7 +114,7 @@ def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) 
         .build()
     )
     alerts = AdminAlerts(app.bot, settings.admin_chat_id, secrets=(token,))
-    handlers = BotHandlers(settings, jobs, alerts)
+    handlers = BotHandlers(settings, jobs, alerts, pipeline)
     runner = JobRunner(app.bot, settings, pipeline, jobs, alerts)
     app.bot_data[_SERVICES_KEY] = (settings, jobs, runner)
 
@@ -122,11 +125,13 @@ def build_application(settings: Settings, pipeline: Pipeline, jobs: JobService) 
     app.add_handler(CommandHandler(["kurz", "summary"], handlers.cmd_summary))
     app.add_handler(CommandHandler(["gespraech", "talk"], handlers.cmd_talk))
     app.add_handler(CommandHandler(["einstellungen", "settings"], handlers.cmd_settings))
+    app.add_handler(CommandHandler(["stimme", "voice"], handlers.cmd_voice))
     app.add_handler(CommandHandler("status", handlers.cmd_status))
     app.add_handler(CommandHandler(["abbrechen", "cancel"], handlers.cmd_cancel))
     app.add_handler(
         CallbackQueryHandler(handlers.on_settings_button, pattern=f"^{SETTINGS_PREFIX}:")
     )
+    app.add_handler(CallbackQueryHandler(handlers.on_voice_button, pattern=f"^{VOICE_PREFIX}:"))
     app.add_handler(
         CallbackQueryHandler(handlers.on_first_part_button, pattern=f"^{FIRST_PART_PREFIX}:")
     )

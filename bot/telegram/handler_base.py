@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.jobs.service import JobService
+from bot.pipeline.run import Pipeline
 from bot.telegram.alerts import AdminAlerts
 from bot.telegram.texts import locale_of
 
@@ -20,10 +21,13 @@ logger = logging.getLogger(__name__)
 class HandlerBase:
     """The services every handler calls, injected once."""
 
-    def __init__(self, settings: Settings, jobs: JobService, alerts: AdminAlerts) -> None:
+    def __init__(
+        self, settings: Settings, jobs: JobService, alerts: AdminAlerts, pipeline: Pipeline
+    ) -> None:
         self.settings = settings
         self.jobs = jobs
         self.alerts = alerts
+        self.pipeline = pipeline
 
 
 def locale_for(update: Update) -> str:

@@ -23,11 +23,12 @@ from bot.telegram.texts import (
     shorten,
     t,
 )
+from bot.telegram.voices import VoiceHandlers
 
 logger = logging.getLogger(__name__)
 
 
-class BotHandlers(Commands, SettingsHandlers, AudioButtons):
+class BotHandlers(Commands, SettingsHandlers, VoiceHandlers, AudioButtons):
     """Every Telegram handler, with the services they call injected once."""
 
     # --- access ---------------------------------------------------------------------------

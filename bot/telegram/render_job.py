@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.jobs.api import (
     JobCancelledError,
     JobContext,
+    RenderPrefs,
 )
 from bot.models import Article, Script
 from bot.pipeline.run import Pipeline, Progress, RenderOptions
@@ -132,6 +133,7 @@ class JobRenderer:
             intro=prefs.intro,
             truncate_words=truncate,
             max_part_bytes=self.max_part_bytes,
+            chosen_voices=chosen_voices(prefs),
         )
         reporter = _Reporter(ctx, status, locale, title, duration)
         try:
@@ -285,3 +287,9 @@ async def until_cancelled(ctx: JobContext, work: Awaitable[T]) -> T:
         await asyncio.gather(task, return_exceptions=True)
         raise JobCancelledError("cancelled")
     return task.result()
+
+
+def chosen_voices(prefs: RenderPrefs) -> tuple[tuple[str, str], ...]:
+    """The listener's voices by role, for the render options."""
+    chosen = (("reader", prefs.voice), ("host", prefs.host_voice or prefs.voice))
+    return tuple((role, voice) for role, voice in chosen if voice)

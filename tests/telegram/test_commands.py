@@ -45,8 +45,17 @@ async def test_commands_are_registered_in_german_and_english(
     german = [c["command"] for c in fake.commands_for("")]
     english = [c["command"] for c in fake.commands_for("en")]
     # Without a language model the conversation stays out of the menu.
-    assert german == ["lies", "kurz", "einstellungen", "status", "abbrechen", "hilfe", "start"]
-    assert english == ["read", "summary", "settings", "status", "cancel", "help", "start"]
+    assert german == [
+        "lies",
+        "kurz",
+        "einstellungen",
+        "stimme",
+        "status",
+        "abbrechen",
+        "hilfe",
+        "start",
+    ]
+    assert english == ["read", "summary", "settings", "voice", "status", "cancel", "help", "start"]
     assert all(c["description"] for c in fake.commands_for(""))
 
 
