@@ -61,7 +61,8 @@ async def test_voice_menu_sets_reader_and_host_and_renders_use_them(
     fake.send_text(USER, words)
     await fake.wait_for(lambda f: audios(f, USER), 60)
     spoken = {_short(r.voice) for r in edge.requests}
-    assert CONRAD in spoken and KATJA in spoken
+    assert CONRAD in spoken
+    assert KATJA in spoken
     assert spoken <= {CONRAD, KATJA}
 
 
