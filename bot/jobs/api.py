@@ -64,6 +64,9 @@ class RenderPrefs:
     for one job, what to make (whole article, short version, conversation; truncation)."""
 
     engine: str | None = None  # None: the configured default engine
+    # Voice ids chosen for the reader and the host (None: the engine's own per language).
+    voice: str | None = None
+    host_voice: str | None = None
     tempo: float = 1.0
     format: AudioFormat = "audio"
     intro: bool = True
@@ -80,6 +83,8 @@ class RenderPrefs:
         """A JSON-ready dict (stored in ``jobs.options``)."""
         return {
             "engine": self.engine,
+            "voice": self.voice,
+            "host_voice": self.host_voice,
             "tempo": self.tempo,
             "format": self.format,
             "intro": self.intro,
@@ -102,6 +107,8 @@ class RenderPrefs:
         from_job = data.get("from_job")
         return cls(
             engine=data.get("engine") or None,
+            voice=data.get("voice") or None,
+            host_voice=data.get("host_voice") or None,
             tempo=float(data.get("tempo", default.tempo)),
             format="voice" if fmt == "voice" else "audio",
             intro=bool(data.get("intro", default.intro)),

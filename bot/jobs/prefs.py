@@ -13,7 +13,9 @@ from bot.limits import TEMPO_RANGE, tempo_allowed
 from bot.storage.db import Database
 from bot.storage.repositories import UserRepository
 
-PREF_KEYS: Final = frozenset({"engine", "tempo", "format", "intro", "summary_first", "summary_by"})
+PREF_KEYS: Final = frozenset(
+    {"engine", "voice", "host_voice", "tempo", "format", "intro", "summary_first", "summary_by"}
+)
 
 
 class PrefsStore:
@@ -44,6 +46,10 @@ class PrefsStore:
         engine = changes.get("engine")
         if engine is not None and (not isinstance(engine, str) or not engine):
             raise ValueError("engine must be a name or None")
+        for role in ("voice", "host_voice"):
+            voice = changes.get(role)
+            if voice is not None and (not isinstance(voice, str) or not voice):
+                raise ValueError(f"{role} must be a voice id or None")
         if "tempo" in changes:
             tempo = float(changes["tempo"])
             if not tempo_allowed(tempo):

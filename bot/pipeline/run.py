@@ -23,6 +23,7 @@ from bot.errors import (
     UnsupportedLanguageError,
 )
 from bot.models import (
+    ROLES,
     Article,
     AudioResult,
     Chunk,
@@ -50,7 +51,7 @@ from bot.pipeline.synthesize import synthesize_prefix
 from bot.pipeline.talk import TalkScript, talk_script, write_talk
 from bot.tts.base import SpeechEngine
 from bot.tts.cache import ClipCache
-from bot.tts.registry import build_engine, voice_at_tempo
+from bot.tts.registry import build_engine, voice_at_tempo, voice_catalogue
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,9 @@ class RenderOptions:
     room: bool = True
     # Direct quotations („…“, "…") in a third voice, where the engine has one (a user setting).
     quote_voice: bool = False
+    # Voices the listener chose, by role ("reader", "host"): used by the engine they belong to
+    # when they speak the article's language, else that engine's own voices.
+    chosen_voices: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,7 @@ class Pipeline:
                 f"engine {engine.name} has no voice for {prepared.article.language}",
                 language=prepared.article.language,
             )
+        voices.update(_chosen(engine.name, prepared.article.language, options.chosen_voices))
         if not options.quote_voice:
             voices["quote"] = voices["reader"]
         voice = voices["reader"]
@@ -482,3 +487,12 @@ def _non_empty(script: Script) -> Script:
     """Drop segments that normalised to nothing (an emoji-only line, say)."""
     segments: list[Segment] = [s for s in script.segments if s.text.strip()]
     return Script(tuple(segments), language=script.language)
+
+
+def _chosen(engine: str, language: str, chosen: tuple[tuple[str, str], ...]) -> dict[Role, str]:
+    """The chosen voices this engine has for this language, by role."""
+    if not chosen:
+        return {}
+    spoken = language.lower().replace("_", "-").split("-")[0]
+    own = {v.voice for v in voice_catalogue() if v.engine == engine and v.language == spoken}
+    return {r: voice for r in ROLES for role, voice in chosen if role == r and voice in own}

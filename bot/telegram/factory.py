@@ -38,6 +38,7 @@ from bot.telegram.keyboards import (
 from bot.telegram.logsafety import protect_token
 from bot.telegram.texts import t
 from bot.telegram.updates import PerChatUpdateProcessor
+from bot.telegram.voices import VOICE_PREFIX
 from bot.telegram.worker import JobRunner
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ COMMANDS_DE: Final = (
     ("ruhezeit", "commands.quiet"),
     ("morgenrunde", "commands.roundup"),
     ("einstellungen", "commands.settings"),
+    ("stimme", "commands.voice"),
     ("status", "commands.status"),
     ("abbrechen", "commands.cancel"),
     ("hilfe", "commands.help"),
@@ -86,6 +88,7 @@ COMMANDS_EN: Final = (
     ("quiet", "commands.quiet"),
     ("roundup", "commands.roundup"),
     ("settings", "commands.settings"),
+    ("voice", "commands.voice"),
     ("status", "commands.status"),
     ("cancel", "commands.cancel"),
     ("help", "commands.help"),
@@ -135,7 +138,7 @@ def build_application(
         .build()
     )
     alerts = AdminAlerts(app.bot, settings.admin_chat_id, secrets=(token,))
-    handlers = BotHandlers(settings, jobs, alerts)
+    handlers = BotHandlers(settings, jobs, alerts, pipeline)
     runner = FeedJobRunner(JobRunner(app.bot, settings, pipeline, jobs, alerts))
     app.bot_data[_SERVICES_KEY] = (settings, jobs, runner)
 
@@ -146,6 +149,7 @@ def build_application(
     app.add_handler(CommandHandler(["kurz", "summary"], handlers.cmd_summary))
     app.add_handler(CommandHandler(["gespraech", "talk"], handlers.cmd_talk))
     app.add_handler(CommandHandler(["einstellungen", "settings"], handlers.cmd_settings))
+    app.add_handler(CommandHandler(["stimme", "voice"], handlers.cmd_voice))
     app.add_handler(CommandHandler("status", handlers.cmd_status))
     app.add_handler(CommandHandler(["abbrechen", "cancel"], handlers.cmd_cancel))
     if feeds is not None and feeds.catalogue is not None:
@@ -162,6 +166,7 @@ def build_application(
     app.add_handler(
         CallbackQueryHandler(handlers.on_settings_button, pattern=f"^{SETTINGS_PREFIX}:")
     )
+    app.add_handler(CallbackQueryHandler(handlers.on_voice_button, pattern=f"^{VOICE_PREFIX}:"))
     app.add_handler(
         CallbackQueryHandler(handlers.on_first_part_button, pattern=f"^{FIRST_PART_PREFIX}:")
     )

@@ -243,7 +243,7 @@ class FeedJobRunner:
             format="mp3",
             tempo=req.options.tempo,
             intro=False,
-            max_part_bytes=self.runner.max_part_bytes,
+            max_part_bytes=self.runner.renderer.max_part_bytes,
         )
         result = await self.pipeline.render(
             roundup_article(script, day), out_dir / "morgenrunde.mp3", options, None, script

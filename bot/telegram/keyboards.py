@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.jobs.api import SUMMARY_BY, RenderPrefs, Variant
 from bot.limits import TEMPO_CHOICES, tempo_step
 from bot.telegram.texts import Html, format_number, format_tempo, t
+from bot.telegram.voices import voice_data
 from bot.tts.registry import ENGINE_NAMES
 
 FORMATS: Final = ("audio", "voice")
@@ -122,6 +123,7 @@ def settings_keyboard(
             )
             for name in ENGINE_NAMES
         ],
+        [InlineKeyboardButton(t("voice.settings_row", locale), callback_data=voice_data("menu"))],
         *[
             [
                 InlineKeyboardButton(

@@ -163,7 +163,9 @@ def audio_key(
     return AudioKey(
         article_key=key,
         engine=engine or prefs.engine or settings.tts_engine,
-        voice=VOICE_AUTO + ("+intro" if prefs.intro else ""),
+        voice=(prefs.voice or VOICE_AUTO)
+        + (f"/{prefs.host_voice}" if prefs.host_voice else "")
+        + ("+intro" if prefs.intro else ""),
         tempo=round(prefs.tempo, 2),
         format=prefs.format,
         variant=variant,
