@@ -10,6 +10,7 @@ for the next page, while extractions of other jobs in their own processes go on 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import concurrent.futures
 import importlib
 import logging
@@ -99,9 +100,13 @@ async def run_isolated(func: Callable[..., T], *args: object, deadline: float) -
     return result
 
 
-def shutdown_idle() -> None:
-    """Stop the idle workers (at shutdown; busy ones end with their call)."""
+def shutdown_idle(*, wait: bool = False) -> None:
+    """Stop the idle workers (busy ones end with their call)."""
     with _idle_lock:
         pools, _idle[:] = list(_idle), []
     for pool in pools:
-        pool.shutdown(wait=False)
+        pool.shutdown(wait=wait)
+
+
+# Idle pools left to the interpreter's teardown print "Exception ignored in weakref_cb" noise.
+atexit.register(shutdown_idle, wait=True)
