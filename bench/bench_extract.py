@@ -6,10 +6,13 @@ is plain `trafilatura.extract` on the same page, so the ratio says what our stag
 page repeats a real article's paragraphs with numbered variants (the shape that made the old
 pairwise duplicate check quadratic). Start-up: `python -m bot extract PAGE` as a new process,
 against `python -c pass`, with TMPDIR pointed at an empty folder whose size is reported after.
+Process hop: the sample page extracted in this process against the same call through the
+extraction worker process the bot uses (a warm worker; the page and the article are pickled).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import statistics
@@ -25,6 +28,7 @@ from bot.errors import NoArticleError
 from bot.pipeline.article import article_from_html
 from bot.pipeline.clean import clean_article
 from bot.pipeline.extract import extract_parsed, parse_page
+from bot.pipeline.isolate import run_isolated, shutdown_idle
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "tests" / "data" / "pages").glob("*.html")) + sorted(
@@ -32,6 +36,7 @@ PAGES = sorted((ROOT / "tests" / "data" / "pages").glob("*.html")) + sorted(
 )
 RUNS = 15
 STARTS = 10
+HOPS = 40
 
 
 def _time(fn: object, *args: object) -> float:
@@ -90,6 +95,34 @@ def big_page() -> None:
     print(f"  trafilatura.extract: median {statistics.median(baseline):.2f} s")
 
 
+def process_hop() -> None:
+    """The sample page in-process against through the worker process: the hop's cost."""
+    html = (ROOT / "tests" / "data" / "pages" / "clubhouse-musk.html").read_text("utf-8")
+
+    async def measure() -> tuple[float, list[float], list[float]]:
+        started = time.perf_counter()
+        await run_isolated(article_from_html, html, None, deadline=60)  # spawn and warm up
+        first = time.perf_counter() - started
+        inline: list[float] = []
+        pooled: list[float] = []
+        for _ in range(HOPS):
+            inline.append(_time(article_from_html, html, None))
+            started = time.perf_counter()
+            await run_isolated(article_from_html, html, None, deadline=60)
+            pooled.append(time.perf_counter() - started)
+        return first, inline, pooled
+
+    first, inline, pooled = asyncio.run(measure())
+    shutdown_idle()
+    hop = statistics.median(pooled) - statistics.median(inline)
+    print(f"process hop, sample page ({len(html) / 1e3:.0f} kB), {HOPS} runs each:")
+    print(
+        f"  in-process: median {statistics.median(inline) * 1000:.1f} ms, "
+        f"pool: median {statistics.median(pooled) * 1000:.1f} ms, hop {hop * 1000:.1f} ms"
+    )
+    print(f"  first call, spawning the worker: {first:.2f} s (once per bot process)")
+
+
 def startup() -> None:
     """Wall time of `python -m bot extract PAGE` in a new process, and its temporary files."""
     page = str(ROOT / "tests" / "data" / "pages" / "regional-bahn.html")
@@ -119,6 +152,7 @@ def main() -> int:
     """Print every figure."""
     pages()
     big_page()
+    process_hop()
     startup()
     return 0
 

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     )
     fetch_timeout: float = Field(20.0, alias="HOERCLUB_FETCH_TIMEOUT")
     fetch_max_bytes: int = Field(5 * 1024 * 1024, alias="HOERCLUB_FETCH_MAX_BYTES")
+    # Reading a page's text takes under a second for ordinary articles (bench.bench_extract);
+    # 20 s leaves room for a big page on a busy machine and stops a pathological one.
+    extract_timeout: float = Field(20.0, gt=0, alias="HOERCLUB_EXTRACT_TIMEOUT")
     data_dir: Path = Field(Path("./data"), alias="HOERCLUB_DATA_DIR")
     max_article_words: int = Field(12_000, ge=50, alias="HOERCLUB_MAX_ARTICLE_WORDS")
     host_intro: bool = Field(True, alias="HOERCLUB_HOST_INTRO")

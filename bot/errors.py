@@ -109,6 +109,13 @@ class ArticleTooLongError(HoerclubError):
     exit_code = 4
 
 
+class ExtractTimeoutError(HoerclubError):
+    """Reading the page's text took longer than the extraction deadline (a pathological page)."""
+
+    key = "error.too_complex"
+    exit_code = 4
+
+
 class UnsupportedLanguageError(HoerclubError):
     """The engine has no voice for the article's language."""
 

@@ -124,7 +124,7 @@ class Pipeline:
     def __init__(self, settings: Settings, *, fetcher: Fetcher | None = None) -> None:
         self.settings = settings
         self.fetcher = fetcher or Fetcher(settings)
-        self.loader = ArticleLoader(self.fetcher)
+        self.loader = ArticleLoader(self.fetcher, extract_timeout=settings.extract_timeout)
         self.cache = ClipCache(settings.cache_dir)
         self.lexicon: Lexicon = load_lexicon(settings.data_dir)
         self._engines: dict[str, SpeechEngine] = {}

@@ -269,8 +269,10 @@ class JobRepository:
         """Lease the next job: round-robin over users, oldest first per user; None if none.
 
         A user's next job is their oldest queued one; it is skipped while it waits for its
-        backoff or while another job with the same dedupe key is being rendered.  Users with
-        fewer jobs in progress come first, then the user served least recently.
+        backoff, while another job with the same dedupe key is being rendered, and while the
+        user holds a worker already: one user's jobs run one after another, so a user with
+        many long links never holds more than one worker and the next user's link starts on
+        the next free worker.  Among the rest, the user served least recently comes first.
         """
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
             # One claim at a time across all processes (held to the end of the transaction):
@@ -299,20 +301,18 @@ class JobRepository:
             .subquery()
         )
         active = aliased(JobRow)
-        in_progress = (
-            select(active.user_id.label("user_id"), func.count().label("n"))
-            .where(active.state.in_(LEASED))
-            .group_by(active.user_id)
-            .subquery()
-        )
+        # A lapsed lease does not count: its worker is dead and the sweeper will requeue it.
+        holding = select(active.user_id).where(active.state.in_(LEASED), active.lease_until > now)
         candidates = await self.session.scalars(
             select(JobRow.id)
             .join(heads, heads.c.job_id == JobRow.id)
             .outerjoin(User, User.id == JobRow.user_id)
-            .outerjoin(in_progress, in_progress.c.user_id == JobRow.user_id)
-            .where(JobRow.available_at <= now, JobRow.dedupe_key.not_in(busy_keys))
+            .where(
+                JobRow.available_at <= now,
+                JobRow.dedupe_key.not_in(busy_keys),
+                JobRow.user_id.not_in(holding),
+            )
             .order_by(
-                func.coalesce(in_progress.c.n, 0),
                 case((User.last_served_at.is_(None), 0), else_=1),
                 User.last_served_at,
                 JobRow.id,

@@ -86,7 +86,9 @@ async def test_one_users_twenty_links_do_not_delay_another(db: Database) -> None
     assert sorted(rec.deliveries) == sorted([*a_ids, b_id])
 
 
-async def test_deliveries_follow_submission_order_per_user(db: Database) -> None:
+async def test_one_users_jobs_run_one_after_another_even_with_idle_workers(
+    db: Database,
+) -> None:
     rec = Recorder()
     async with service(db, workers=2) as svc:
         first = (await svc.submit(url_request(1, 1))).job_id
@@ -94,8 +96,35 @@ async def test_deliveries_follow_submission_order_per_user(db: Database) -> None
         rec.delays[first] = 0.5
         await svc.start(rec)
         await wait_until(lambda: all_final(svc, [first, second]), what="both jobs")
-    assert rec.renders == [second, first]  # the short one rendered first …
-    assert rec.deliveries == [first, second]  # … but waited for its turn to be sent
+    # The short second job waits for the long first one: a user holds one worker at most.
+    assert rec.started == [first, second]
+    assert rec.renders == [first, second]
+    assert rec.deliveries == [first, second]
+
+
+async def test_a_user_with_five_long_jobs_holds_one_worker_while_another_waits(
+    db: Database,
+) -> None:
+    rec = Recorder(render_seconds=30.0)
+    async with service(db, workers=3, poll_seconds=0.05) as svc:
+        await svc.start(rec)
+        a_ids = [(await svc.submit(url_request(100, n))).job_id for n in range(5)]
+        # A's first job is running and two workers are idle before B's link arrives.
+        await wait_until(lambda: _started(rec, a_ids[0]), what="A's first job")
+        await asyncio.sleep(0.3)
+        assert rec.started == [a_ids[0]]
+        b_id = (await svc.submit(url_request(200, 99))).job_id
+        rec.delays[b_id] = 0.0
+        await wait_until(lambda: all_final(svc, [b_id]), what="B's job")
+        assert rec.started == [a_ids[0], b_id]
+        assert rec.deliveries == [b_id]
+        await svc.cancel_user(100)
+        await wait_until(lambda: all_final(svc, a_ids), what="A's jobs cancelled")
+    assert [(await svc.get_job(j)).state for j in a_ids] == ["cancelled"] * 5  # type: ignore[union-attr]
+
+
+async def _started(rec: Recorder, job_id: int) -> bool:
+    return job_id in rec.started
 
 
 async def test_queue_limit(db: Database) -> None:
