@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from bot.config import Settings
 from bot.errors import HoerclubError
 from bot.jobs.api import (
+    DELIVERY_INTERRUPTED_KEY,
     CachedAudio,
     FailedJob,
     JobCancelledError,
@@ -32,12 +33,18 @@ from bot.telegram.delivery import (
     Parcel,
     Sent,
     VoiceForbiddenError,
+    answered,
     parcels_for,
     refused,
     send_parcel,
     upload_error,
 )
-from bot.telegram.keyboards import audio_keyboard, summary_keyboard, too_long_keyboard
+from bot.telegram.keyboards import (
+    audio_keyboard,
+    resend_keyboard,
+    summary_keyboard,
+    too_long_keyboard,
+)
 from bot.telegram.progress import StatusMessage, edit_interval
 from bot.telegram.render_job import JobRenderer
 from bot.telegram.rendered import CachedCaption, Rendered, audio_key
@@ -190,6 +197,10 @@ class JobRunner:
                 buttons=self._buttons(ctx),
             )
         except TelegramError as exc:
+            if answered(exc):
+                # Nothing was sent and the file_id may be fine: the queue tries again later.
+                await ctx.abort_delivery()
+                raise
             if not refused(exc):
                 raise
             await ctx.abort_delivery()
@@ -246,6 +257,11 @@ class JobRunner:
                     )
                 )
         except TelegramError as exc:
+            if not sent and answered(exc):
+                # Telegram said "not now" even after a few tries: nothing reached the chat, so
+                # the job queue may send it again later (its retries wait longer).
+                await ctx.abort_delivery()
+                raise
             if not sent and refused(exc):
                 await ctx.abort_delivery()
                 raise upload_error(exc) from exc
@@ -321,6 +337,8 @@ class JobRunner:
             markup = too_long_keyboard(self.settings.max_article_words, failed.job.id, locale)
         elif failed.error_key == "error.llm" and req.options.variant == "talk":
             markup = summary_keyboard(failed.job.id, locale)  # the offline short version works
+        elif failed.error_key == DELIVERY_INTERRUPTED_KEY:
+            markup = resend_keyboard(failed.job.id, locale)  # the user knows if it arrived
         status = StatusMessage(self.bot, req.chat_id, req.status_message_id)
         await status.finish(text, markup)
         if failed.error_key == "error.unexpected" or (
