@@ -3,13 +3,16 @@ to the user once, and an update the bot cannot read is skipped."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 
 import pytest
 
 from bot.jobs.api import DELIVERY_RESENT_KEY
+from bot.telegram.api_retry import answered_error
 from bot.telegram.keyboards import action_data
+from bot.telegram.updates import readable_updates
 from tests.support.fake_telegram import FakeTelegram
 from tests.telegram.conftest import USER, StartBot, audios, settle
 
@@ -149,3 +152,37 @@ async def test_an_update_without_date_is_logged_once_and_skipped(
     assert len(skipped) == 1
     assert str(broken["update_id"]) in skipped[0].getMessage()
     assert len(fake.calls_to("getUpdates")) < 10  # no tight loop over the same batch
+
+
+@pytest.mark.parametrize(
+    ("code", "payload", "explicit"),
+    [
+        (500, b'{"ok": false, "error_code": 500, "description": "Internal Server Error"}', True),
+        (502, b'{"ok": false, "error_code": 502, "description": "Bad Gateway"}', True),
+        (429, b'{"ok": false, "error_code": 429, "description": "Too Many Requests"}', True),
+        # Telegram's own wait is the rate limiter's to honour.
+        (429, b'{"ok": false, "description": "x", "parameters": {"retry_after": 3}}', False),
+        # A proxy's page or a cut-off body is not Telegram's answer: the outcome is unknown.
+        (502, b"<html><body>Bad Gateway</body></html>", False),
+        (500, b'{"ok": false, "descr', False),
+        (400, b'{"ok": false, "description": "Bad Request: chat not found"}', False),
+        (200, b'{"ok": true, "result": true}', False),
+    ],
+)
+def test_only_telegrams_explicit_not_now_answers_are_sent_again(
+    code: int, payload: bytes, explicit: bool
+) -> None:
+    assert (answered_error(code, payload) is not None) is explicit
+
+
+def test_readable_updates_keeps_good_updates_and_bares_the_broken_one() -> None:
+    good = {
+        "update_id": 7,
+        "message": {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}},
+    }
+    broken = {"update_id": 8, "message": {"message_id": 2, "chat": {"id": 1, "type": "private"}}}
+    body = {"ok": True, "result": [good, broken]}
+    fixed = json.loads(readable_updates(json.dumps(body).encode()))
+    assert fixed["result"] == [good, {"update_id": 8}]
+    untouched = json.dumps({"ok": True, "result": [good]}).encode()
+    assert readable_updates(untouched) is untouched
