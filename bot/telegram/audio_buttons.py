@@ -208,6 +208,7 @@ class AudioButtons(Intake):
         """
         offered = (
             job.error_key in (DELIVERY_INTERRUPTED_KEY, DELIVERY_RESENT_KEY)
+            and job.request.kind in ("url", "text")
             and pressed.message_id == job.request.status_message_id
         )
         if not offered:

@@ -327,6 +327,11 @@ class JobRunner:
         if req.kind == "text" and key == "error.no_article":
             key = "error.text_too_short"  # the page wording would confuse: there was no page
         key = _status_key(key, failed.params)
+        # "Nochmal senden" is validated against the job's status message; without one (or for
+        # a round-up, whose source is no link) the user is asked to send the link again.
+        resend = key == DELIVERY_INTERRUPTED_KEY and _resendable(req.kind, req.status_message_id)
+        if key == DELIVERY_INTERRUPTED_KEY and not resend:
+            key = "error.delivery_interrupted_plain"
         text = error_text(key, locale, failed.params, defaults=self.error_defaults(locale))
         if req.kind == "url":
             # Several links fail alike: each error names its own (the first-part button also
@@ -337,7 +342,7 @@ class JobRunner:
             markup = too_long_keyboard(self.settings.max_article_words, failed.job.id, locale)
         elif failed.error_key == "error.llm" and req.options.variant == "talk":
             markup = summary_keyboard(failed.job.id, locale)  # the offline short version works
-        elif failed.error_key == DELIVERY_INTERRUPTED_KEY:
+        elif resend:
             markup = resend_keyboard(failed.job.id, locale)  # the user knows if it arrived
         status = StatusMessage(self.bot, req.chat_id, req.status_message_id)
         await status.finish(text, markup)
@@ -363,6 +368,11 @@ def _shareable(rendered: Rendered | None) -> Rendered | None:
     if rendered is None or rendered.notes.fell_back:
         return None
     return rendered
+
+
+def _resendable(kind: str, status_message_id: int | None) -> bool:
+    """Whether a cut-off delivery can offer "Nochmal senden" (on its status message)."""
+    return status_message_id is not None and kind in ("url", "text")
 
 
 def _status_key(key: str, params: Mapping[str, Any]) -> str:
