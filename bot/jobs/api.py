@@ -15,7 +15,8 @@ Delivery is **at most once**.  The handler calls :meth:`JobContext.mark_deliveri
 upload and :meth:`JobContext.mark_delivered` right after it.  A job found in ``delivering`` after a
 crash (the upload may or may not have reached Telegram) is never sent again automatically: it ends
 ``failed`` with the key ``error.delivery_interrupted``, a WARNING is logged for the operator, and
-the failure handler is called so the user can be asked to send the link again.  A duplicate audio is
+the failure handler is called so the user can be offered to have it sent again, once
+(:meth:`JobService.take_resend`).  A duplicate audio is
 worse for a listener than one "please try again" message.
 """
 
@@ -53,6 +54,8 @@ FINAL_STATES: Final[tuple[JobState, ...]] = ("delivered", "failed", "cancelled")
 
 #: The error key of a job whose upload was interrupted by a crash (never retried, see above).
 DELIVERY_INTERRUPTED_KEY: Final = "error.delivery_interrupted"
+#: The same job once the user has asked for it to be sent again (the offer holds once).
+DELIVERY_RESENT_KEY: Final = "error.delivery_resent"
 
 
 # --- requests and answers ------------------------------------------------------------------

@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, cast
 
 from bot.jobs.api import (
+    DELIVERY_INTERRUPTED_KEY,
+    DELIVERY_RESENT_KEY,
     JOB_KINDS,
     DailyLimitError,
     FailureHandler,
@@ -240,6 +242,20 @@ class JobService:
         if message_id in delivered or message_id == job.request.status_message_id:
             return job
         return None
+
+    async def take_resend(self, job_id: int) -> bool:
+        """Claim the one resend a job whose delivery was cut off offers; False once taken.
+
+        The upload may have arrived after all, so it is never repeated by itself; the user may
+        ask for it once, and a second tap (or a replayed one) changes nothing.
+        """
+        async with self.db.session() as session:
+            return await JobRepository(session).retag_failure(
+                job_id,
+                from_key=DELIVERY_INTERRUPTED_KEY,
+                to_key=DELIVERY_RESENT_KEY,
+                now=self.now(),
+            )
 
     async def twin_in_flight(self, req: JobRequest) -> Job | None:
         """The oldest unfinished job that renders exactly the audio `req` asks for, if any."""

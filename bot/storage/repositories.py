@@ -379,6 +379,18 @@ class JobRepository:
         )
         return _rowcount(result) == 1
 
+    async def retag_failure(
+        self, job_id: int, *, from_key: str, to_key: str, now: dt.datetime
+    ) -> bool:
+        """Change a failed job's error key if it still is `from_key`; True when it changed."""
+        result = await self.session.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.state == "failed", JobRow.error_key == from_key)
+            .values(error_key=to_key, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(result) == 1
+
     async def renew_leases(
         self, owner: str, job_ids: Iterable[int], *, now: dt.datetime, lease_until: dt.datetime
     ) -> set[int]:

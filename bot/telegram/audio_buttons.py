@@ -17,6 +17,9 @@ from telegram import (
 from telegram.ext import ContextTypes
 
 from bot.jobs.api import (
+    DELIVERY_INTERRUPTED_KEY,
+    DELIVERY_RESENT_KEY,
+    Job,
     JobKind,
 )
 from bot.limits import MIN_TEXT_WORDS, tempo_step
@@ -165,6 +168,9 @@ class AudioButtons(Intake):
             return
         prefs = dataclasses.replace(job.request.options, from_job=job.id, fresh=False)
         action = wanted.action
+        if action == "resend":
+            await self._resend(query, pressed, job, locale)
+            return
         if action == "text":
             await self._send_text(query, pressed, job.id, locale)
             return
@@ -192,6 +198,36 @@ class AudioButtons(Intake):
             source=job.request.source,
             prefs=prefs,
             locale=locale,
+        )
+
+    async def _resend(self, query: CallbackQuery, pressed: Message, job: Job, locale: str) -> None:
+        """ "🔁 Nochmal senden" under a delivery that was cut off: a new job, once.
+
+        Only on that job's status message, and only the first tap: a replayed or forged one
+        (or one on an audio's buttons) changes nothing and gets a toast.
+        """
+        offered = (
+            job.error_key in (DELIVERY_INTERRUPTED_KEY, DELIVERY_RESENT_KEY)
+            and job.request.kind in ("url", "text")
+            and pressed.message_id == job.request.status_message_id
+        )
+        if not offered:
+            await query.answer(t("button.expired", locale), show_alert=True)
+            return
+        if not await self.jobs.take_resend(job.id):
+            await query.answer(t("action.resend_used", locale), show_alert=True)
+            return
+        await query.answer(t("action.accepted.resend", locale))
+        logger.info("job %s: the user asked for the interrupted delivery again", job.id)
+        await self.submit(
+            pressed.reply_to_message or pressed,
+            user_id=job.request.user_id,
+            chat_id=job.request.chat_id,
+            kind=job.request.kind,
+            source=job.request.source,
+            prefs=dataclasses.replace(job.request.options, from_job=job.id, fresh=False),
+            locale=locale,
+            status=pressed,  # the status message becomes the new job's
         )
 
     async def _send_text(

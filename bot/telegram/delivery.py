@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 
 from telegram import Audio, Bot, InlineKeyboardMarkup, Message, ReplyParameters, Voice
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.errors import HoerclubError
 from bot.jobs.api import AudioFormat
+from bot.telegram.api_retry import AnsweredError
 from bot.telegram.texts import AudioMeta, CaptionNotes, build_caption, shorten, t
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,15 @@ def refused(exc: Exception) -> bool:
     if isinstance(exc, TimedOut):
         return False
     return isinstance(exc, NetworkError) and "too large" in str(exc).lower()
+
+
+def answered(exc: Exception) -> bool:
+    """Whether Telegram answered "not now" (a server error, a rate limit) and sent nothing.
+
+    Such a send may be made again later; a lost connection (or a timeout) may not, since the
+    upload may have reached the chat.
+    """
+    return isinstance(exc, (AnsweredError, RetryAfter))
 
 
 async def send_parcel(

@@ -25,6 +25,7 @@ from bot.feeds.service import FeedService
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
 from bot.telegram.alerts import AdminAlerts
+from bot.telegram.api_retry import RetryingRequest
 from bot.telegram.audio_files import sweep_audio_forever
 from bot.telegram.feeds_delivery import DISPATCH_SECONDS, FeedDispatcher, FeedJobRunner
 from bot.telegram.feeds_handlers import FeedHandlers
@@ -37,7 +38,7 @@ from bot.telegram.keyboards import (
 )
 from bot.telegram.logsafety import protect_token
 from bot.telegram.texts import t
-from bot.telegram.updates import PerChatUpdateProcessor
+from bot.telegram.updates import PerChatUpdateProcessor, UpdatesRequest
 from bot.telegram.voices import VOICE_PREFIX
 from bot.telegram.worker import JobRunner
 
@@ -125,6 +126,8 @@ def build_application(
         .token(token)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
+        .request(RetryingRequest())
+        .get_updates_request(UpdatesRequest())
         .rate_limiter(
             AIORateLimiter(
                 overall_max_rate=1,

@@ -12,7 +12,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden, NetworkError
 from telegram.ext import ContextTypes
 
 from bot.errors import HoerclubError
@@ -231,24 +231,19 @@ class Intake(HandlerBase):
                 )
             return True
         if status is None:
-            status = await message.reply_html(
-                t("status.waiting", locale),
-                reply_parameters=ReplyParameters(
-                    message.message_id, allow_sending_without_reply=True
-                ),
-                # In groups progress is no news: only the audio itself notifies.
-                disable_notification=message.chat.type != ChatType.PRIVATE,
-            )
+            status = await self._post_status(message, locale)
         else:
             await status.edit_text(t("status.waiting", locale), parse_mode=ParseMode.HTML)
-        request = dataclasses.replace(request, status_message_id=status.message_id)
+        request = dataclasses.replace(
+            request, status_message_id=status.message_id if status else None
+        )
         try:
             result = await self.jobs.submit(request)
         except (QueueLimitError, DailyLimitError) as exc:
-            await status.edit_text(error_text(exc, locale), parse_mode=ParseMode.HTML)
+            await self._tell(message, status, error_text(exc, locale))
             return False
         except HoerclubError as exc:
-            await status.edit_text(error_text(exc, locale), parse_mode=ParseMode.HTML)
+            await self._tell(message, status, error_text(exc, locale))
             return True
         logger.debug(
             "job %s queued for user %s (%s, position %d%s)",
@@ -258,7 +253,7 @@ class Intake(HandlerBase):
             result.position_in_user_queue,
             ", deduplicated" if result.deduplicated else "",
         )
-        if result.position_in_user_queue > 1:
+        if result.position_in_user_queue > 1 and status is not None:
             try:
                 await status.edit_text(
                     t("status.queued", locale, position=result.position_in_user_queue),
@@ -267,6 +262,38 @@ class Intake(HandlerBase):
             except BadRequest as exc:  # the worker may already have moved it on
                 logger.debug("queue position not shown: %s", exc)
         return True
+
+    @staticmethod
+    async def _post_status(message: Message, locale: str) -> Message | None:
+        """The job's status message; None when Telegram fails to take it (the job goes on).
+
+        Explicit server errors were already tried again; a link is never dropped for want of
+        a status message: the worker then sends its final word as a new message.
+        """
+        try:
+            return await message.reply_html(
+                t("status.waiting", locale),
+                reply_parameters=ReplyParameters(
+                    message.message_id, allow_sending_without_reply=True
+                ),
+                # In groups progress is no news: only the audio itself notifies.
+                disable_notification=message.chat.type != ChatType.PRIVATE,
+            )
+        except (BadRequest, Forbidden):
+            raise  # refused (the user blocked the bot, say): not a passing failure
+        except NetworkError as exc:
+            logger.warning(
+                "status message in chat %s not sent (%s); job goes on", message.chat_id, exc
+            )
+            return None
+
+    @staticmethod
+    async def _tell(message: Message, status: Message | None, text: str) -> None:
+        """Say `text` in the status message, or as a reply when there is none."""
+        if status is not None:
+            await status.edit_text(text, parse_mode=ParseMode.HTML)
+        else:
+            await message.reply_html(text)
 
 
 def _refusal_key(reason: str) -> str:

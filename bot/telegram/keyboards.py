@@ -39,7 +39,8 @@ _OTHER_VARIANTS: Final[dict[Variant, tuple[Variant, ...]]] = {
 
 
 # What a button under an audio does with that audio's article.
-Action = Literal["again", "faster", "slower", "voice", "audio", "text", "later"]
+# "resend" is offered under a delivery that was cut off (whether it arrived is unknown).
+Action = Literal["again", "faster", "slower", "voice", "audio", "text", "later", "resend"]
 # One letter per action keeps "do:r:<job id>" at most 24 bytes.
 ACTION_CODES: Final[dict[Action, str]] = {
     "again": "r",
@@ -49,6 +50,7 @@ ACTION_CODES: Final[dict[Action, str]] = {
     "audio": "a",
     "text": "t",
     "later": "l",
+    "resend": "n",
 }
 _CODE_ACTIONS: Final[dict[str, Action]] = {code: a for a, code in ACTION_CODES.items()}
 
@@ -268,6 +270,11 @@ def too_long_keyboard(words: int, job_id: int, locale: str) -> InlineKeyboardMar
     return InlineKeyboardMarkup(
         [[first_part_button(words, locale, job_id)], [variant_button("summary", job_id, locale)]]
     )
+
+
+def resend_keyboard(job_id: int, locale: str) -> InlineKeyboardMarkup:
+    """The offer under a delivery that was cut off: "🔁 Nochmal senden" (it holds once)."""
+    return InlineKeyboardMarkup([[action_button("resend", job_id, locale)]])
 
 
 def summary_keyboard(job_id: int, locale: str) -> InlineKeyboardMarkup:

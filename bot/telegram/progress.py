@@ -112,7 +112,7 @@ class StatusMessage:
         message_id, self.message_id = self.message_id, None
         try:
             await self.bot.delete_message(self.chat_id, message_id)
-        except (BadRequest, Forbidden) as exc:
+        except TelegramError as exc:  # gone already, or Telegram failing: cosmetic either way
             logger.info("status message %s not deleted: %s", message_id, exc.message)
 
     async def drop_pending(self) -> None:

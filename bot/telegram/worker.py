@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from bot.config import Settings
 from bot.errors import HoerclubError
 from bot.jobs.api import (
+    DELIVERY_INTERRUPTED_KEY,
     CachedAudio,
     FailedJob,
     JobCancelledError,
@@ -32,12 +33,18 @@ from bot.telegram.delivery import (
     Parcel,
     Sent,
     VoiceForbiddenError,
+    answered,
     parcels_for,
     refused,
     send_parcel,
     upload_error,
 )
-from bot.telegram.keyboards import audio_keyboard, summary_keyboard, too_long_keyboard
+from bot.telegram.keyboards import (
+    audio_keyboard,
+    resend_keyboard,
+    summary_keyboard,
+    too_long_keyboard,
+)
 from bot.telegram.progress import StatusMessage, edit_interval
 from bot.telegram.render_job import JobRenderer
 from bot.telegram.rendered import CachedCaption, Rendered, audio_key
@@ -190,6 +197,10 @@ class JobRunner:
                 buttons=self._buttons(ctx),
             )
         except TelegramError as exc:
+            if answered(exc):
+                # Nothing was sent and the file_id may be fine: the queue tries again later.
+                await ctx.abort_delivery()
+                raise
             if not refused(exc):
                 raise
             await ctx.abort_delivery()
@@ -246,6 +257,11 @@ class JobRunner:
                     )
                 )
         except TelegramError as exc:
+            if not sent and answered(exc):
+                # Telegram said "not now" even after a few tries: nothing reached the chat, so
+                # the job queue may send it again later (its retries wait longer).
+                await ctx.abort_delivery()
+                raise
             if not sent and refused(exc):
                 await ctx.abort_delivery()
                 raise upload_error(exc) from exc
@@ -311,6 +327,11 @@ class JobRunner:
         if req.kind == "text" and key == "error.no_article":
             key = "error.text_too_short"  # the page wording would confuse: there was no page
         key = _status_key(key, failed.params)
+        # "Nochmal senden" is validated against the job's status message; without one (or for
+        # a round-up, whose source is no link) the user is asked to send the link again.
+        resend = key == DELIVERY_INTERRUPTED_KEY and _resendable(req.kind, req.status_message_id)
+        if key == DELIVERY_INTERRUPTED_KEY and not resend:
+            key = "error.delivery_interrupted_plain"
         text = error_text(key, locale, failed.params, defaults=self.error_defaults(locale))
         if req.kind == "url":
             # Several links fail alike: each error names its own (the first-part button also
@@ -321,6 +342,8 @@ class JobRunner:
             markup = too_long_keyboard(self.settings.max_article_words, failed.job.id, locale)
         elif failed.error_key == "error.llm" and req.options.variant == "talk":
             markup = summary_keyboard(failed.job.id, locale)  # the offline short version works
+        elif resend:
+            markup = resend_keyboard(failed.job.id, locale)  # the user knows if it arrived
         status = StatusMessage(self.bot, req.chat_id, req.status_message_id)
         await status.finish(text, markup)
         if failed.error_key == "error.unexpected" or (
@@ -345,6 +368,11 @@ def _shareable(rendered: Rendered | None) -> Rendered | None:
     if rendered is None or rendered.notes.fell_back:
         return None
     return rendered
+
+
+def _resendable(kind: str, status_message_id: int | None) -> bool:
+    """Whether a cut-off delivery can offer "Nochmal senden" (on its status message)."""
+    return status_message_id is not None and kind in ("url", "text")
 
 
 def _status_key(key: str, params: Mapping[str, Any]) -> str:

@@ -513,6 +513,7 @@ class BotApiState:
         self._descriptions: dict[tuple[str, str], str] = {}
         self._callbacks: dict[str, _Callback] = {}
         self._failures: dict[str, deque[ApiError]] = {}
+        self._drops: dict[str, deque[bool]] = {}
         self._global_sent: deque[float] = deque()
         self._notes: list[str] = []
         self._withheld: list[JSONDict] = []
@@ -625,6 +626,20 @@ class BotApiState:
         with self._lock:
             queue = self._failures.setdefault(key, deque())
             queue.extend(error for _ in range(n))
+
+    def drop_next(self, method: str, n: int = 1, *, delivered: bool = True) -> None:
+        """Close the connection of the next `n` calls of `method` once their body was read,
+        without an answer; with `delivered` the call takes effect first (an upload that
+        reached the chat), else it is lost. The bot cannot tell the two apart.
+        """
+        with self._lock:
+            self._drops.setdefault(method.lower(), deque()).extend(delivered for _ in range(n))
+
+    def take_drop(self, method: str) -> bool | None:
+        """Whether this call is to be dropped: None if not, else whether it takes effect."""
+        with self._lock:
+            queue = self._drops.get(method.lower())
+            return queue.popleft() if queue else None
 
     def _take_failure(self, method: str) -> ApiError | None:
         with self._lock:
