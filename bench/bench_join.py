@@ -48,7 +48,7 @@ def hour_of_clips(minutes: float, seed: int = 7) -> list[Any]:
     clips: list[Any] = []
     total = 0.0
     while total < minutes * 60:
-        text = "x" * rng.randint(20, 80)  # ~1,000 chunks an hour, as the issue counts them
+        text = "x" * rng.randint(20, 80)  # ~1,000 chunks an hour of speech at gTTS sizes
         pause = rng.choice(PAUSES_MS)
         data = bytes(bytearray(mp3_for(text)))  # its own buffer, as from the network
         clips.append(Clip(data, "mp3", 24000, pause, None))

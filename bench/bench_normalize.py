@@ -41,7 +41,7 @@ TARGET_MS = 50.0  # the first audio should not wait on text work: under 50 ms on
 # Packing goal: requests within 15 % of ceil(chars / 100); it was 10 % before the chunker
 # stopped cutting inside phrases, which costs about 3 % more requests on this article.
 TARGET_RATIO = 1.15
-TARGET_PUNCTUATION = 0.90  # the issue's goal for splits at punctuation (not met: see docs)
+TARGET_PUNCTUATION = 0.90  # goal for splits at punctuation (not met: see docs/benchmarks.md)
 _SENTENCE_END = (".", "!", "?", "…", "“", '"', "»")
 
 
