@@ -156,7 +156,12 @@ class JobRenderer:
             part_durations=tuple(result.part_durations),
             engine=result.engine,
             voice=result.voice,
-            notes=dataclasses.replace(notes, fell_back=result.fell_back, truncated_words=truncated),
+            notes=dataclasses.replace(
+                notes,
+                fell_back=result.fell_back,
+                spoken_by=result.engine if result.fell_back else None,
+                truncated_words=truncated,
+            ),
             meta=self._meta(article),
             thumbnail=thumbnail,
         )

@@ -158,7 +158,8 @@ class AudioMeta:
 class CaptionNotes:
     """What a caption tells beside the article's facts: which audio it is and its caveats."""
 
-    fell_back: bool = False  # spoken by the offline voice because the engine was busy
+    fell_back: bool = False  # spoken by another voice of the chain because the engine was busy
+    spoken_by: str | None = None  # with fell_back: the engine that stepped in
     truncated_words: int | None = None  # only the first N words were read
     paywalled: bool = False  # the page showed a paywall after the free text
     variant: str = "full"  # "full", "summary" or "talk"
@@ -170,6 +171,7 @@ class CaptionNotes:
         """JSON-ready form, stored with a render and with a cached upload."""
         return {
             "fell_back": self.fell_back,
+            "spoken_by": self.spoken_by,
             "truncated_words": self.truncated_words,
             "paywalled": self.paywalled,
             "variant": self.variant,
@@ -186,6 +188,7 @@ class CaptionNotes:
         method = data.get("summary_method")
         return cls(
             fell_back=bool(data.get("fell_back")),
+            spoken_by=str(data["spoken_by"]) if data.get("spoken_by") else None,
             truncated_words=int(truncated) if truncated is not None else None,
             paywalled=bool(data.get("paywalled")),
             variant=str(data.get("variant") or "full"),
@@ -258,7 +261,10 @@ def _note_lines(notes: CaptionNotes, locale: str) -> list[str]:
         )
     if notes.paywalled:
         lines.append(t("note.paywalled", locale))
-    if notes.fell_back:
+    if notes.fell_back and notes.spoken_by not in (None, "espeak"):
+        voice = t(f"settings.engine.{notes.spoken_by}", locale)
+        lines.append(t("caption.fallback_engine", locale, voice=voice))
+    elif notes.fell_back:
         lines.append(t("caption.fallback", locale))
     return lines
 

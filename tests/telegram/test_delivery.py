@@ -331,3 +331,13 @@ def test_the_cached_caption_keeps_the_truncation_note_but_not_the_fallback() -> 
     # A hit is always the engine that was asked for: the offline voice was chosen, not a
     # stand-in for a busy service.
     assert "Offline-Stimme" not in caption
+
+
+def test_the_caption_names_the_voice_that_stepped_in() -> None:
+    meta = AudioMeta("Titel", "https://example.org/a", "Seite", "Autorin", "2025-11-24")
+    by_google = CaptionNotes(fell_back=True, spoken_by="gtts")
+    caption = build_caption(meta, 61, notes=CaptionNotes.from_dict(by_google.to_dict()))
+    assert "Ersatzstimme: Google" in caption
+    assert "Offline-Stimme" not in caption
+    offline = build_caption(meta, 61, notes=CaptionNotes(fell_back=True, spoken_by="espeak"))
+    assert "Offline-Stimme" in offline
