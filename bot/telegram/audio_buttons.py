@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Final
+from collections.abc import Callable
+from typing import Final, Protocol, TypeVar
 
 from telegram import (
     CallbackQuery,
+    Chat,
     InputFile,
     Message,
     MessageEntity,
     ReplyParameters,
     Update,
+    User,
 )
 from telegram.ext import ContextTypes
 
@@ -51,12 +54,48 @@ from bot.telegram.texts import (
 
 logger = logging.getLogger(__name__)
 
+
+class _NamesJob(Protocol):
+    """Parsed button data that names a job."""
+
+    @property
+    def job_id(self) -> int: ...
+
+
 # An article's text comes as messages up to this many (about 16,000 characters), else as a file.
 TEXT_MESSAGES_MAX: Final = 4
 
 
+W = TypeVar("W", bound=_NamesJob)
+
+
 class AudioButtons(Intake):
     """Buttons that name a job and start a follow-up of it."""
+
+    async def _pressed(
+        self, update: Update, parse: Callable[[str], W | None]
+    ) -> tuple[CallbackQuery, User, Chat, str, Message, Job, W] | None:
+        """A button that names a job, checked: its message must belong to that job.
+
+        A forged, stale or foreign job id gets a toast and None, so it changes nothing.
+        """
+        query = update.callback_query
+        user = update.effective_user
+        chat = update.effective_chat
+        if query is None or user is None or chat is None:
+            return None
+        locale = locale_for(update)
+        wanted = parse(query.data or "")
+        pressed = query.message if isinstance(query.message, Message) else None
+        job = None
+        if wanted is not None and pressed is not None:
+            job = await self.jobs.behind_button(
+                wanted.job_id, chat_id=chat.id, message_id=pressed.message_id
+            )
+        if wanted is None or pressed is None or job is None:
+            await query.answer(t("button.expired", locale), show_alert=True)
+            return None
+        return query, user, chat, locale, pressed, job, wanted
 
     async def on_first_part_button(
         self, update: Update, context: ContextTypes.DEFAULT_TYPE
@@ -107,22 +146,10 @@ class AudioButtons(Intake):
         The button names a job; it counts only if its message belongs to that job, so a forged,
         stale or foreign id changes nothing and gets a toast.
         """
-        query = update.callback_query
-        user = update.effective_user
-        chat = update.effective_chat
-        if query is None or user is None or chat is None:
+        found = await self._pressed(update, parse_variant)
+        if found is None:
             return
-        locale = locale_for(update)
-        wanted = parse_variant(query.data or "")
-        pressed = query.message if isinstance(query.message, Message) else None
-        job = None
-        if wanted is not None and pressed is not None:
-            job = await self.jobs.behind_button(
-                wanted.job_id, chat_id=chat.id, message_id=pressed.message_id
-            )
-        if wanted is None or pressed is None or job is None:
-            await query.answer(t("button.expired", locale), show_alert=True)
-            return
+        query, user, chat, locale, pressed, job, wanted = found
         if wanted.variant == "talk" and not self.settings.llm_configured:
             await query.answer(plain("error.llm_missing", locale), show_alert=True)
             return
@@ -150,22 +177,10 @@ class AudioButtons(Intake):
 
         Like the variant buttons it names a job and counts only on that job's messages.
         """
-        query = update.callback_query
-        user = update.effective_user
-        chat = update.effective_chat
-        if query is None or user is None or chat is None:
+        found = await self._pressed(update, parse_action)
+        if found is None:
             return
-        locale = locale_for(update)
-        wanted = parse_action(query.data or "")
-        pressed = query.message if isinstance(query.message, Message) else None
-        job = None
-        if wanted is not None and pressed is not None:
-            job = await self.jobs.behind_button(
-                wanted.job_id, chat_id=chat.id, message_id=pressed.message_id
-            )
-        if wanted is None or pressed is None or job is None:
-            await query.answer(t("button.expired", locale), show_alert=True)
-            return
+        query, user, chat, locale, pressed, job, wanted = found
         prefs = dataclasses.replace(job.request.options, from_job=job.id, fresh=False)
         action = wanted.action
         if action == "resend":
