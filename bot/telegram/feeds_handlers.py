@@ -38,11 +38,12 @@ from bot.telegram.feeds_texts import (
     subscriptions_keyboard,
     subscriptions_text,
 )
+from bot.telegram.handler_base import locale_for
 from bot.telegram.handlers import BotHandlers
 from bot.telegram.keyboards import CALLBACK_DATA_BYTES
 from bot.telegram.links import message_text, strip_command
 from bot.telegram.progress import NO_PREVIEW
-from bot.telegram.texts import error_text, locale_of, plain, t
+from bot.telegram.texts import error_text, plain, t
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +52,6 @@ _ADMINS: Final = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 _QUIET_OFF: Final = ("aus", "off", "keine", "none", "nein", "no")
 _CLOCK: Final = r"(\d{1,2}(?:[:.]\d{2})?)"
 _RANGE: Final = re.compile(rf"^\s*{_CLOCK}\s*(?:-|–|bis|to)\s*{_CLOCK}\s*$")
-
-
-def _locale(update: Update) -> str:
-    user = update.effective_user
-    return locale_of(user.language_code if user else None)
 
 
 class FeedHandlers:
@@ -113,7 +109,7 @@ class FeedHandlers:
         return member.status in _ADMINS
 
     async def _refuse(self, update: Update) -> None:
-        locale = _locale(update)
+        locale = locale_for(update)
         if update.callback_query is not None:
             await update.callback_query.answer(plain("feeds.admins_only", locale), show_alert=True)
         elif update.effective_message is not None:
@@ -127,7 +123,7 @@ class FeedHandlers:
         user = update.effective_user
         if message is None or chat is None or user is None:
             return
-        locale = _locale(update)
+        locale = locale_for(update)
         text = strip_command(message_text(message)).strip()
         if not text:
             await message.reply_html(t("feeds.usage", locale), link_preview_options=NO_PREVIEW)
@@ -167,7 +163,7 @@ class FeedHandlers:
         message = update.effective_message
         if message is None:
             return
-        locale = _locale(update)
+        locale = locale_for(update)
         lines = [t("feeds.clubs.header", locale)]
         buttons = []
         for club in self.catalogue.clubs.values():
@@ -194,7 +190,7 @@ class FeedHandlers:
         user = update.effective_user
         if query is None or chat is None or user is None:
             return
-        locale = _locale(update)
+        locale = locale_for(update)
         club = self.catalogue.clubs.get((query.data or "").partition(":")[2])
         if club is None:
             await query.answer(plain("feeds.clubs.unknown", locale), show_alert=True)
@@ -221,7 +217,7 @@ class FeedHandlers:
         chat = update.effective_chat
         if message is None or chat is None:
             return
-        text, keyboard = await self._list(chat.id, _locale(update))
+        text, keyboard = await self._list(chat.id, locale_for(update))
         await message.reply_html(text, reply_markup=keyboard, link_preview_options=NO_PREVIEW)
 
     async def on_subscription_button(
@@ -232,7 +228,7 @@ class FeedHandlers:
         chat = update.effective_chat
         if query is None or chat is None:
             return
-        locale = _locale(update)
+        locale = locale_for(update)
         parsed = parse_subscription(query.data or "")
         if parsed is None:
             await query.answer(plain("feeds.button.gone", locale), show_alert=True)
@@ -280,7 +276,7 @@ class FeedHandlers:
         chat = update.effective_chat
         if message is None or chat is None:
             return
-        locale = _locale(update)
+        locale = locale_for(update)
         raw = strip_command(message_text(message)).strip()
         if not raw.isdigit():
             await message.reply_html(t("feeds.unsubscribe.usage", locale))
@@ -311,7 +307,7 @@ class FeedHandlers:
         chat = update.effective_chat
         if message is None or chat is None:
             return
-        locale = _locale(update)
+        locale = locale_for(update)
         raw = strip_command(message_text(message)).strip()
         found = _RANGE.match(raw)
         if raw.lower() not in _QUIET_OFF and found is None:
@@ -343,7 +339,7 @@ class FeedHandlers:
         chat = update.effective_chat
         if message is None or chat is None:
             return
-        locale = _locale(update)
+        locale = locale_for(update)
         words = strip_command(message_text(message)).split()
         if not words or len(words) > 2 or (len(words) == 2 and not words[1].isdigit()):
             current = await self.feeds.chat_settings(chat.id)
@@ -378,7 +374,7 @@ class FeedHandlers:
         chat = update.effective_chat
         if query is None or user is None or chat is None:
             return
-        locale = _locale(update)
+        locale = locale_for(update)
         wanted = parse_story(query.data or "")
         pressed = query.message if isinstance(query.message, Message) else None
         job = None
