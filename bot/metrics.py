@@ -9,7 +9,10 @@ so the number of series stays bounded.  The job counts by state are fleet-wide: 
 from __future__ import annotations
 
 import logging
-from typing import Final
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Final, Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -66,14 +69,55 @@ TELEGRAM_ERRORS: Final = Counter(
 )
 FEED_FETCHES: Final = Counter(
     "hoerclub_feed_fetches",
-    "Feed fetches by the poller, by outcome (changed, not_modified, unchanged, error).",
+    "Feed fetches by the poller, by outcome (fetched, not_modified, error).",
     ["outcome"],
 )
 
 #: The render outcomes (values of RENDER_TIME's `outcome` label).
-RENDER_OUTCOMES: Final = ("delivered", "cancelled", "retry", "failed", "stopped")
+RENDER_OUTCOMES: Final = ("delivered", "cancelled", "error", "stopped")
 #: The feed fetch outcomes (values of FEED_FETCHES' `outcome` label).
-FEED_OUTCOMES: Final = ("changed", "not_modified", "unchanged", "error")
+FEED_OUTCOMES: Final = ("fetched", "not_modified", "error")
+_NOT_MODIFIED: Final = 304
+
+
+class _Answer(Protocol):
+    @property
+    def status(self) -> int: ...
+
+
+class FeedFetch(Protocol):
+    """What the feed poller knows of one fetch: an error, or the page that came back."""
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def page(self) -> _Answer | None: ...
+
+
+def count_feed_fetches(fetches: Iterable[FeedFetch]) -> None:
+    """Count each fetch as failed (any error, parse errors too), not modified or fetched."""
+    for fetch in fetches:
+        if fetch.error is not None:
+            outcome = "error"
+        elif fetch.page is not None and fetch.page.status == _NOT_MODIFIED:
+            outcome = "not_modified"
+        else:
+            outcome = "fetched"
+        FEED_FETCHES.labels(outcome=outcome).inc()
+
+
+@contextmanager
+def tts_request(engine: str) -> Iterator[None]:
+    """Time one request to a speech engine; count it as an error when it raises."""
+    started = time.perf_counter()
+    try:
+        yield
+    except Exception:
+        TTS_ERRORS.labels(engine=engine).inc()
+        raise
+    finally:
+        TTS_LATENCY.labels(engine=engine).observe(time.perf_counter() - started)
 
 
 def telegram_code(status: int) -> str:
