@@ -7,6 +7,7 @@ carries a password): health needs only a yes or no, and the ``redis`` client has
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from dataclasses import dataclass
@@ -115,6 +116,8 @@ async def ping_redis_tcp(url: str) -> str:
         answer = await reader.readline()
     finally:
         writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
     return "ok" if answer.startswith(b"+PONG") else "error: unexpected answer"
 
 

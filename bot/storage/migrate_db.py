@@ -76,7 +76,7 @@ async def migrate_database(
     Raises StorageUnavailableError when the source is missing, damaged or unreachable, and
     UsageError when the target is the source or already holds rows (without `force`).
     """
-    if make_url(source_url) == make_url(target_url):
+    if _same_database(source_url, target_url):
         raise UsageError("the target is the configured database itself")
     await asyncio.to_thread(_check_source_file, source_url)
     source, target = Database(source_url), Database(target_url)
@@ -98,6 +98,14 @@ async def migrate_database(
         await source.dispose()
         await target.dispose()
     return [TableCopy(name, expected[name], found[name]) for name in expected]
+
+
+def _same_database(source_url: str, target_url: str) -> bool:
+    """Whether both URLs name one database (the same URL, or one SQLite file spelled twice)."""
+    if make_url(source_url) == make_url(target_url):
+        return True
+    source, target = sqlite_path(source_url), sqlite_path(target_url)
+    return source is not None and target is not None and source.resolve() == target.resolve()
 
 
 def _check_source_file(url: str) -> None:

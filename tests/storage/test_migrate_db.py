@@ -16,6 +16,7 @@ from bot.feeds.service import FeedService
 from bot.jobs import AudioKey, CachedAudio, JobService
 from bot.pipeline.fetch import Fetcher
 from bot.storage.db import Database
+from bot.storage.migrate_db import tables
 from bot.storage.models import JobRow
 from tests.jobs.support import Recorder, all_final, url_request, wait_until
 from tests.storage.dbsupport import POSTGRES_ENV, backends, wipe
@@ -136,7 +137,8 @@ def test_every_table_is_copied_and_reads_back(
     assert main(["migrate-db", "--to", target_url]) == 0
     lines = capsys.readouterr().out.splitlines()
     counts = {line.split()[0]: int(line.split()[1]) for line in lines[:-1]}
-    assert counts == {
+    assert list(counts) == [table.name for table in tables()]  # every table, parents first
+    seeded_counts = {
         "audio_cache": 1,
         "feed_chats": 1,
         "feeds": 1,
@@ -147,6 +149,7 @@ def test_every_table_is_copied_and_reads_back(
         "feed_subscriptions": 1,
         "feed_deliveries": 1,
     }
+    assert {name: counts[name] for name in seeded_counts} == seeded_counts
     assert all(line.endswith("ok") for line in lines[:-1])
     assert lines[-1].startswith("copied to ")
     # Jobs without a result stay SQL NULL (the shared-result lookup asks IS NOT NULL).
@@ -175,6 +178,11 @@ def test_the_configured_database_itself_is_refused(
     source_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["migrate-db", "--to", source_url]) == 2
+    assert "itself" in capsys.readouterr().err
+    # The same file by another spelling (relative to the working directory) is the same too.
+    path = Path(source_url.removeprefix("sqlite+aiosqlite:///"))
+    relative = os.path.relpath(path, Path.cwd())
+    assert main(["migrate-db", "--to", f"sqlite+aiosqlite:///{relative}"]) == 2
     assert "itself" in capsys.readouterr().err
 
 
