@@ -34,6 +34,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "bot.models": {"bot."},
     "bot.audio": {"bot.pipeline", "bot.tts", "bot.storage", "bot.jobs", "bot.telegram", "bot.app"},
     "bot.limits": {"bot."},
+    "bot.metrics": {"bot."},
+    "bot.health": {"bot.telegram", "bot.jobs", "bot.feeds", "bot.app", "bot.cli", "bot.pipeline"},
 }
 # third-party library → the only package allowed to import it
 HOMES = {
@@ -46,6 +48,7 @@ HOMES = {
     "feedparser": "bot.feeds.parse",
     "courlan": "bot.feeds.parse",
     "pydub": "bot.pipeline.sound",
+    "prometheus_client": "bot.metrics",
 }
 
 
