@@ -164,6 +164,7 @@ class JobRenderer:
             ),
             meta=self._meta(article),
             thumbnail=thumbnail,
+            part_chapters=result.part_chapters,
         )
 
     async def _article(self, ctx: JobContext, status: StatusMessage) -> Article:
