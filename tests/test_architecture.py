@@ -46,6 +46,7 @@ HOMES = {
     "feedparser": "bot.feeds.parse",
     "courlan": "bot.feeds.parse",
     "pydub": "bot.pipeline.sound",
+    "pypdf": "bot.pipeline.pdf",
 }
 
 
