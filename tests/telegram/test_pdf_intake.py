@@ -3,6 +3,8 @@ and oversized files are told apart in plain German."""
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.support.article_server import ArticleServer
 from tests.support.fake_telegram import FakeTelegram, SentMessage
 from tests.support.pdfs import encrypted, make_pdf, report_pages
@@ -46,8 +48,13 @@ async def test_a_pdf_sent_as_a_file_is_read_aloud(fake: FakeTelegram, start_bot:
     assert audio.audio is not None
     assert audio.audio["title"] == TITLE
     assert any(c.method == "getFile" for c in fake.calls)
-    job = (await bot.jobs.history(USER))[0]
-    assert job.request.kind == "pdf"
+    # The job is marked delivered just after the upload.
+    for _ in range(100):
+        delivered = await bot.jobs.history(USER)
+        if delivered:
+            break
+        await asyncio.sleep(0.1)
+    assert delivered[0].request.kind == "pdf"
     # A file without metadata is named by its first line.
     fake.send_document(USER, make_pdf(report_pages("Radwege im Norden")), file_name="x.pdf")
     second = await fake.wait_for_sent(USER, kind="audio", count=2, timeout=90)
