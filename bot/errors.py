@@ -102,6 +102,24 @@ class PaywallError(NoArticleError):
     key = "error.paywall"
 
 
+class PdfScannedError(NoArticleError):
+    """The PDF has no text layer (a scan or pictures of pages): there is nothing to read."""
+
+    key = "error.pdf_scanned"
+
+
+class PdfEncryptedError(NoArticleError):
+    """The PDF is protected by a password."""
+
+    key = "error.pdf_encrypted"
+
+
+class PdfBrokenError(NoArticleError):
+    """The file claims to be a PDF but cannot be read."""
+
+    key = "error.pdf_broken"
+
+
 class ArticleTooLongError(HoerclubError):
     """The article exceeds the configured word limit."""
 

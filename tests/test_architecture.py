@@ -49,6 +49,7 @@ HOMES = {
     "courlan": "bot.feeds.parse",
     "pydub": "bot.pipeline.sound",
     "prometheus_client": "bot.metrics",
+    "pypdf": "bot.pipeline.pdf",
 }
 
 

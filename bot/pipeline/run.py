@@ -376,6 +376,7 @@ class Pipeline:
             part_durations=tuple(assembled.part_durations),
             engines=tuple(engines),
             subtitles=subtitles,
+            part_chapters=assembled.part_chapters,
         )
 
     async def _speak_with_chain(
