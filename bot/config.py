@@ -151,8 +151,12 @@ class Settings(BaseSettings):
 
     @field_validator("redis_url", mode="before")
     @classmethod
-    def _empty_redis_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+    def _check_redis_url(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("HOERCLUB_REDIS_URL starts with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

@@ -94,6 +94,14 @@ def test_without_redis_the_factory_keeps_aioratelimiter() -> None:
     assert limiter.windows({"callback_query_id": "1"}) == []
 
 
+def test_a_redis_url_that_is_not_one_is_refused() -> None:
+    """A URL without redis://, rediss:// or unix:// is a settings error, not a late traceback."""
+    with pytest.raises(ValueError, match="HOERCLUB_REDIS_URL"):
+        load_settings(HOERCLUB_REDIS_URL="localhost:6379")
+    assert load_settings(HOERCLUB_REDIS_URL="").redis_url is None
+    assert load_settings(HOERCLUB_REDIS_URL="rediss://cache:6380/1").redis_url is not None
+
+
 async def test_per_process_limiters_let_the_fleet_flood() -> None:
     """The baseline the shared limiter fixes: three processes' own limiters send ~3 × 29/s."""
     async with FakeTelegram() as fake:
