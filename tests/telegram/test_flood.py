@@ -9,12 +9,13 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from telegram.ext import AIORateLimiter
 
 from bot.config import load_settings
@@ -22,6 +23,7 @@ from bot.telegram.flood import GROUP_MESSAGES_PER_MINUTE, FleetRateLimiter, buil
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.flood_sender import build_app, send_all, send_for
 from tests.support.redis_server import RedisServer
+from tests.telegram.conftest import USER, StartBot
 
 ROOT = Path(__file__).resolve().parents[2]
 GROUP = -100555
@@ -202,3 +204,56 @@ async def test_redis_going_away_mid_run(
     assert len([line for line in lines if "is back" in line]) == 1, lines
     assert other_log.count("unreachable") == 1, other_log
     assert other_log.count("is back") == 1, other_log
+
+
+async def test_the_bot_sends_through_the_shared_limiter(
+    fake: FakeTelegram,
+    start_bot: StartBot,
+    article_url: Callable[..., str],
+    redis_server: RedisServer,
+) -> None:
+    """`hoerclub bot` with HOERCLUB_REDIS_URL: the factory wires the fleet's limiter, and a link
+    becomes an audio with every send's slot taken in Redis."""
+    bot = await start_bot(HOERCLUB_REDIS_URL=redis_server.url)
+    assert isinstance(bot.app.bot.rate_limiter, FleetRateLimiter)
+    fake.send_text(USER, article_url("tram", "Neue Straßenbahn für den Osten", 120))
+    await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    client = Redis.from_url(redis_server.url)
+    try:
+        stats = await client.info("commandstats")
+    finally:
+        await client.aclose()
+    scripts = sum(
+        int(v["calls"]) for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval")
+    )
+    sends = [c for c in fake.calls if c.ok and "chat_id" in c.params]
+    assert scripts >= len(sends) > 0
+
+
+async def test_a_429_holds_every_process_then_the_send_is_retried(
+    redis_server: RedisServer,
+) -> None:
+    """Telegram's 429 to one process: it waits retry_after + 0.1 s and sends again, and the
+    other process's sends wait as long (AIORateLimiter does this within one process)."""
+    async with FakeTelegram() as fake:
+        first_chat, second_chat = _chats(fake, 1000, 2)
+        apps = [_app(fake, redis_server.url) for _ in range(2)]
+        for app in apps:
+            await app.initialize()
+        try:
+            fake.fail_next("sendMessage", 429, retry_after=1)
+            refused = asyncio.create_task(apps[0].bot.send_message(first_chat, "eins"))
+            await fake.wait_for(
+                lambda f: any(c.status == 429 for c in f.calls) or None, 10, what="the 429"
+            )
+            await asyncio.sleep(0.1)  # the pause is set in Redis right after the answer
+            await apps[1].bot.send_message(second_chat, "zwei")
+            await refused
+        finally:
+            for app in apps:
+                await app.shutdown()
+    calls = fake.calls_to("sendMessage")
+    assert [c.status for c in calls] == [429, 200, 200]
+    too_many = calls[0].at
+    assert all(c.at - too_many >= 1.0 for c in calls[1:]), [c.at - too_many for c in calls]
+    assert {c.params["chat_id"] for c in calls[1:]} == {first_chat, second_chat}
