@@ -172,6 +172,11 @@ class SharedLimiter:
 
     async def acquire(self, windows: Sequence[Window], pause_key: str) -> None:
         """Wait until a slot is free in every window (and no pause holds), then take them."""
+        while not windows:  # nothing to queue for (an answer to a button): only a pause holds
+            wait = await self.try_acquire(windows, pause_key)
+            if wait <= 0:
+                return
+            await asyncio.sleep(min(wait, self.reconnect_seconds))
         while True:
             async with self._turn:
                 wait = await self.try_acquire(windows, pause_key)

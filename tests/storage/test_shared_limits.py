@@ -82,6 +82,26 @@ async def test_slots_are_taken_in_all_windows_or_none(redis_server: RedisServer)
         await limiter.close()
 
 
+async def test_requests_without_windows_do_not_queue_behind_sends(
+    redis_server: RedisServer,
+) -> None:
+    """An answer to a button (no chat, no window) passes while sends wait for their slots."""
+    limiter = SharedLimiter(redis_server.url)
+    window = Window("test:all", 1, 0.3)
+    try:
+        sends = [asyncio.create_task(limiter.acquire([window], PAUSE)) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await limiter.acquire([], PAUSE)
+        answered = time.monotonic() - started
+        queued = sum(not task.done() for task in sends)
+        await asyncio.gather(*sends)
+    finally:
+        await limiter.close()
+    assert answered < 0.25
+    assert queued >= 3
+
+
 async def test_a_pause_holds_every_limiter(redis_server: RedisServer) -> None:
     """After a 429 one limiter pauses; another process's limiter waits as long."""
     first, second = SharedLimiter(redis_server.url), SharedLimiter(redis_server.url)
