@@ -11,7 +11,7 @@ from typing import Final
 
 from hypothesis import strategies as st
 
-GERMAN_WORDS: Final = [
+GERMAN_WORDS: Final = (
     "der",
     "die",
     "das",
@@ -54,7 +54,7 @@ GERMAN_WORDS: Final = [
     "Wetter",
     "Regen",
     "Sommer",
-]
+)
 
 LETTERS: Final = "abcdefghijklmnopqrstuvwxyzäöüßéèçñ"
 # Characters that break naive code: controls, bidi marks, joiners, odd spaces, surrogates'

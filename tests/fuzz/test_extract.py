@@ -137,7 +137,8 @@ async def loader() -> AsyncIterator[ArticleLoader]:
 
 def _nested(count: int, tag: str) -> str:
     text = "Die Bürgermeisterin sprach über das neue Schwimmbad und die Kosten. " * 20
-    return f"<html lang='de'><body>{f'<{tag}>' * count}<p>{text}</p>{f'</{tag}>' * count}</body></html>"
+    opened, closed = f"<{tag}>" * count, f"</{tag}>" * count
+    return f"<html lang='de'><body>{opened}<p>{text}</p>{closed}</body></html>"
 
 
 MONSTERS = {
