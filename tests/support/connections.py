@@ -26,6 +26,7 @@ class ConnectLog:
     """The (host, port) of every connect while it was watched, in order."""
 
     seen: list[tuple[str, int]] = field(default_factory=list)
+    block: bool = False  # refuse every connect (PermissionError) after recording it
 
     def forbidden(self, allow: Iterable[str] = ()) -> list[tuple[str, int]]:
         """The connects to an address that is neither public nor in `allow` (CIDRs)."""
@@ -47,19 +48,27 @@ def _hook(event: str, args: tuple[object, ...]) -> None:
     address = args[1]
     if isinstance(address, tuple) and len(address) >= 2 and isinstance(address[0], str):
         with _lock:
+            blocked = False
             for log in _watchers:
                 log.seen.append((address[0], int(address[1])))
+                blocked = blocked or log.block
+        if blocked:
+            raise PermissionError(f"the test blocks every connect (to {address[0]})")
 
 
 @contextmanager
-def watch_connections() -> Iterator[ConnectLog]:
-    """Record every TCP/UDP connect of this process (all threads) inside the block."""
+def watch_connections(*, block: bool = False) -> Iterator[ConnectLog]:
+    """Record every TCP/UDP connect of this process (all threads) inside the block.
+
+    With `block`, every connect fails after it is recorded: a fuzz run that generates hosts
+    can then never reach anything, even where the code under test would let it.
+    """
     global _installed
     with _lock:
         if not _installed:
             sys.addaudithook(_hook)  # audit hooks cannot be removed: it idles when unwatched
             _installed = True
-        log = ConnectLog()
+        log = ConnectLog(block=block)
         _watchers.append(log)
     try:
         yield log
