@@ -53,7 +53,7 @@ def messages(draw: st.DrawFn) -> tuple[str, list[str]]:
 
 
 @pytest.mark.reliability(LINKS, sees="every link of the message is read once, in order")
-@fuzz(300)
+@fuzz(120)
 @given(messages())
 @example(("Lies das 😀 https://zeitung.de/artikel. Danke", ["https://zeitung.de/artikel"]))
 @example(("\u202ehttps://a.de/x\u202c https://b.de/y", ["https://b.de/y"]))

@@ -39,7 +39,7 @@ def spoken_words(text: str) -> set[str]:
 
 
 @pytest.mark.reliability(KIND, sees="any text is read; no word of it goes missing")
-@fuzz(400)
+@fuzz(250)
 @given(hostile_text())
 @example("Die Straße\u202e ist\u202c gesperrt 😀 und שלום bleibt.")
 @example("\x00\x1b[31mRot\x1b[0m und \u200bunsichtbar\u200b getrennt")
@@ -52,7 +52,7 @@ def test_no_crash_and_no_lost_word(text: str) -> None:
 
 
 @pytest.mark.reliability(KIND, sees="any text is read without a crash")
-@fuzz(400)
+@fuzz(250)
 @given(st.text(max_size=400))
 def test_any_unicode_at_all(text: str) -> None:
     with within(EXAMPLE_SECONDS, "normalize"):

@@ -56,7 +56,7 @@ RUN_ON = Article("Titel", (Block(BlockKind.PARAGRAPH, " ".join(["Wort"] * 600)),
 
 
 @pytest.mark.reliability(KIND, sees="a summary of whole sentences, never an empty one")
-@fuzz(100)
+@fuzz(50)
 @given(articles(), SECONDS)
 @example(RUN_ON, 75.0)  # every sentence too long: the summary was the headline alone
 def test_a_summary_keeps_whole_sentences_in_order(article: Article, seconds: float) -> None:
