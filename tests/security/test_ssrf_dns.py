@@ -76,6 +76,7 @@ async def lab(served: tuple[Origin, Trap]) -> AsyncIterator[Lab]:
     await fetcher.aclose()
 
 
+@pytest.mark.reliability("security: SSRF via DNS", sees="the article from the allowed server")
 async def test_the_origin_is_reachable_and_every_connect_is_seen(lab: Lab) -> None:
     """The control case: the watcher sees the one connect, to the allowed address."""
     page = await lab.fetcher.fetch(lab.url("artikel.test"))
