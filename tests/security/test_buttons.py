@@ -120,3 +120,23 @@ async def test_a_stale_button_on_another_message_changes_nothing(
     assert len(audios(fake, USER)) == 1
     assert audio.message_id == audios(fake, USER)[0].message_id
     assert await bot.jobs.list_user(USER) == []
+
+
+@pytest.mark.reliability(KIND, sees="one summary for a double tap; the replay gets a toast")
+async def test_a_replayed_variant_button_makes_one_job(
+    fake: FakeTelegram, start_bot: StartBot, article_url: Any
+) -> None:
+    bot = await start_bot()
+    fake.send_text(USER, article_url("doppelt", "Doppelt gedrückt", 300, image=False))
+    audio = await fake.wait_for_sent(USER, kind="audio", timeout=60)
+    data = audio.button("🎧 Kurzfassung")
+    first = fake.press_button(USER, audio.message_id, data)
+    replay = fake.press_button(USER, audio.message_id, data, forged=True)
+    for update in (first, replay):
+        answer = await _answer(fake, update)
+        assert answer is not None
+        assert str(answer.get("text") or "").strip()
+    await fake.wait_for_sent(USER, kind="audio", count=2, timeout=60)
+    await settle(2.0)
+    assert len(audios(fake, USER)) == 2  # the article and one summary, not two
+    assert await bot.jobs.list_user(USER) == []
