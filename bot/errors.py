@@ -53,6 +53,12 @@ class TooLargeError(SourceError):
     key = "error.too_large"
 
 
+class TooManyRedirectsError(SourceError):
+    """The link redirects more often than the fetcher follows."""
+
+    key = "error.redirects"
+
+
 class FetchTimeoutError(SourceError):
     """The page did not arrive in time."""
 
