@@ -88,9 +88,11 @@ def masculine_forms(stem: str) -> tuple[str, str]:
     return singular, stem + "e"
 
 
+# The capital-I form only in the plural ("LeserInnen"): a singular "…In" is far more often a
+# brand ("LinkedIn") than a "LeserIn".
 _GENDER_RE: Final = re.compile(
     r"([A-ZÄÖÜ](?<![\w*:_/][A-ZÄÖÜ])[a-zäöüß]+)"
-    r"(?:[*:_·/]-?i|/-i|I|\(i)(nnen|n)\)?([a-zäöüß]*)(?![\w*])"
+    r"(?:[*:_·/]-?i|/-i|I(?=nnen)|\(i)(nnen|n)\)?([a-zäöüß]*)(?![\w*])"
 )
 _ARTICLE_RE: Final = re.compile(
     r"(?<![\w*])(der|die|den|dem|des|ein|eine|einen|einem|einer|kein|keine|jede|jeder|jeden)"
