@@ -161,6 +161,13 @@ _ACCUSATIVE_VERBS: Final = word_set(
     # verbs of measure: "beträgt einen Kilometer", "misst einen Meter", "wog einen Zentner"
     "beträgt betrug betragen betrugen misst maß messen maßen wiegt wog wiegen wogen"
 )
+# Verbs whose object right after them is a dative ("widmet sich Kaiser Wilhelm dem Zweiten",
+# "gratulierte 1 Kollegin"). Not "droht", "folgt", "gehört": their subject follows them too.
+_DATIVE_VERBS: Final = word_set(
+    "widmet widmete widmen widmeten gratuliert gratulierte gratulieren dankt dankte danken "
+    "hilft half helfen halfen begegnet begegnete begegneten widerspricht widersprach "
+    "vertraut vertraute huldigt huldigte ähnelt ähnelte"
+)
 # Adjectives of measure take the measure in the accusative: "einen Kilometer lang",
 # "einen Monat später", "einen Meter vom Ufer entfernt".
 _MEASURE_ADJECTIVES: Final = word_set(
@@ -333,6 +340,10 @@ def case_before(prev: list[str]) -> Case:
             return "dat"
         if word in PREPOSITIONS_ACC or word in _ACCUSATIVE_VERBS:
             return "acc"
+        if word in _DATIVE_VERBS or (
+            word == "sich" and index and _clean(prev[index - 1]) in _DATIVE_VERBS
+        ):
+            return "dat"
         if word in {"und", "oder", "sowie"} and not coordinated:
             coordinated = 4
             continue
