@@ -411,3 +411,19 @@ _DATE_ARTICLE_PREPOSITIONS: Final = word_set("seit vor nach")
 def date_article(prev: list[str]) -> str:
     """ "dem " when the preposition before a date implies the article, else ""."""
     return "dem " if prev and _clean(prev[-1]) in _DATE_ARTICLE_PREPOSITIONS else ""
+
+
+_SCALE_NOUNS: Final = frozenset({"Million", "Milliarde", "Billion"})
+
+
+def scale_in_case(words: str, prev: list[str]) -> str:
+    """A number that starts with "eine Million" takes the case of the words before it:
+    "bei einer Million zweihunderttausend Euro", "mit einer Milliarde"."""
+    head, _, rest = words.partition(" ")
+    if head != "eine":
+        return words
+    noun, _, tail = rest.partition(" ")
+    if noun not in _SCALE_NOUNS:
+        return words
+    spoken = f"{one_before(noun, prev)} {noun}"
+    return f"{spoken} {tail}" if tail else spoken
