@@ -122,6 +122,10 @@ _Q_AFTER_FUNCTION_WORD: Final = -300.0
 _Q_IN_NAME: Final = -200.0
 _Q_ADJECTIVE_NOUN: Final = -150.0
 _Q_IN_QUOTATION: Final = -300.0
+# Fewer characters than this between a mid-clause cut and its sentence's start or end leave an
+# orphan ("verteidigt."); such a cut loses to any other mid-clause cut in reach.
+_ORPHAN_CHARS: Final = 24
+_Q_ORPHAN: Final = 100.0
 # A quotation this short is heard in one breath: no cut inside it.
 _SHORT_QUOTATION: Final = 80
 _Q_SPLIT_SHORT_SENTENCE: Final = 250.0  # penalty for cutting a sentence that would fit
@@ -281,6 +285,19 @@ def _chunk_paragraph(
     pos = [0] * (n + 1)
     for k in range(n):
         pos[k + 1] = pos[k] + len(texts[k]) + seps[k]
+
+    # A cut without punctuation that leaves a word or two alone at the start or end of its
+    # sentence ("… in der Bundesliga | verteidigt.") is heard as an orphan: take another one.
+    start = 0
+    for k in range(n):
+        if ends[k]:
+            for inner in range(start, k):
+                if quality[inner] < _Q_COMMA and quality[inner] > _Q_FORBIDDEN:
+                    left = pos[inner + 1] - pos[start]
+                    right = pos[k + 1] - pos[inner + 1]
+                    if min(left, right) < _ORPHAN_CHARS:
+                        quality[inner] -= _Q_ORPHAN
+            start = k + 1
 
     # A sentence that fits in one chunk is not cut unless that saves several requests.
     start = 0
