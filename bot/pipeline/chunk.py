@@ -72,6 +72,11 @@ _FUNCTION_WORDS: Final = word_set(
     """
 )
 _ADJECTIVE_ENDINGS: Final = ("e", "en", "er", "es", "em")
+# Number words as the normaliser writes them (not "acht" alone as an ending: "macht").
+_NUMBER_WORD_ENDINGS: Final = (
+    "zig", "ßig", "hundert", "tausend", "zehn", "elf", "zwölf", "eins", "zwei", "drei", "vier",
+    "fünf", "sechs", "sieben", "neun", "hundertacht", "tausendacht",
+)  # fmt: skip
 _WEAK_ENDINGS: Final = word_set(
     """
     der die das den dem des ein eine einen einem einer eines am im an in um zum zur vom
@@ -163,6 +168,8 @@ def _phrase_penalty(token: str, nxt: str) -> float:
         return _Q_IN_NAME  # "Softwareunternehmen Alpha | Exploration"
     if word.islower() and word.endswith(_ADJECTIVE_ENDINGS):
         return _Q_ADJECTIVE_NOUN  # "hochkarätigen | Auftritten"
+    if word.islower() and (word.endswith(_NUMBER_WORD_ENDINGS) or word == "acht"):
+        return _Q_ADJECTIVE_NOUN  # a number and its noun: "vierundzwanzigtausend | Punkten"
     return _Q_WORD
 
 

@@ -346,6 +346,10 @@ def test_a_long_sentence_is_cut_once_and_the_next_kept_whole() -> None:
          "Bundesliga verteidigt.", "Bundesliga verteidigt."),
         ("Am frühen Morgen wurde der Fahrer des verunglückten Wagens von einem Passanten in "
          "seinem Auto gefunden.", "in seinem Auto gefunden."),
+        # a number word and its noun
+        ("Zum Handelsschluss um siebzehn Uhr dreißig notierte er bei "
+         "vierundzwanzigtausendeinhundertzwölf Zählern, ein Plus von eins Komma drei Prozent.",
+         "vierundzwanzigtausendeinhundertzwölf Zählern"),
     ],
 )  # fmt: skip
 def test_a_phrase_is_not_cut(text: str, not_cut: str) -> None:
