@@ -42,7 +42,7 @@ GTTS_MAX_CHARS = 100
 TARGET_MS = 50.0  # the first audio should not wait on text work: under 50 ms on one core
 # Request budget: within 40 % of ceil(chars / 100). It was 10 %, then 15 % when the chunker
 # stopped cutting inside phrases; the chunker now pays up to a request to avoid a cut without
-# punctuation (1.337 on this article, 1.345 with the host intro; see `--tradeoff`, `--wall`).
+# punctuation (1.343 on this article, 1.351 with the host intro; see `--tradeoff`, `--wall`).
 TARGET_RATIO = 1.40
 # Goal for splits at punctuation on news text, not reached: the fewest mid-clause cuts the text
 # allows leave 85 % on the sample news and 81 % here; more only comes from extra comma cuts.

@@ -114,9 +114,9 @@ _Q_WEAK: Final = -15.0
 # A cut without punctuation is heard as a drop inside a clause (gTTS reads each request as an
 # utterance). Worth as much as a request when gTTS packs segments: the chunker pays up to one
 # more request to avoid one such cut. Measured with `python -m bench.bench_normalize
-# --tradeoff`: the two sample news articles go from 18 to 6 mid-clause cuts (50.0 % to 85.0 %
-# of splits at punctuation) for 47 → 55 requests, the 2,000-word bench article from 91 to 37
-# (46.8 % to 80.6 %) for 198 → 230; 6 and 37 are the fewest possible (−800 gives the same),
+# --tradeoff`: the two sample news articles go from 16 to 6 mid-clause cuts (55.6 % to 85.0 %
+# of splits at punctuation) for 48 → 55 requests, the 2,000-word bench article from 90 to 37
+# (47.7 % to 80.7 %) for 199 → 231; 6 and 37 are the fewest possible (−800 gives the same),
 # so 90 % is out of reach without cutting at extra commas only to raise the share. `--wall`:
 # the 2,000 words as a finished file against the fake gTTS at 300 ms a request take 17.0 s
 # instead of 15.4 s at 4 requests in flight (8.8 s instead of 8.1 s at 8); the 90 % setting
