@@ -16,7 +16,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.config import Settings
-from bot.errors import HoerclubError
+from bot.errors import HoerclubError, NoRoomError, no_room
 from bot.jobs.api import (
     DELIVERY_INTERRUPTED_KEY,
     CachedAudio,
@@ -136,12 +136,30 @@ class JobRunner:
         except JobCancelledError:
             await status.finish(t("status.cancelled", req.language))
             raise
-        except BaseException:
+        except BaseException as exc:
             # Cancelled by /abbrechen (which edits the status itself), stopped by a shutdown
             # (the job resumes later) or failed (the failure handler writes the status): a
             # throttled progress edit must not land afterwards.
             await status.drop_pending()
+            if isinstance(exc, NoRoomError) or (
+                isinstance(exc, Exception) and not isinstance(exc, HoerclubError) and no_room(exc)
+            ):
+                await self._no_room(ctx, status, exc)
+                if not isinstance(exc, NoRoomError):
+                    raise NoRoomError(str(exc)) from exc
             raise
+
+    async def _no_room(self, ctx: JobContext, status: StatusMessage, exc: BaseException) -> None:
+        """A disk that takes no writes: the operator reads one line, the user hears that the
+        job is tried again (the last attempt's failure handler says more)."""
+        logger.error(
+            "job %s: no room to write its audio under %s (%s); free space or make it writable",
+            ctx.job.id,
+            self.settings.data_dir,
+            exc,
+        )
+        if ctx.job.attempts < self.jobs.max_attempts:
+            await status.finish(t("status.disk_full_retry", ctx.job.request.language))
 
     # --- reuse ----------------------------------------------------------------------------
     async def _from_cache(self, ctx: JobContext, status: StatusMessage) -> JobOutcome | None:

@@ -75,6 +75,7 @@ def _storm(gtts: FakeGTTS, how: str) -> None:
 @pytest.mark.parametrize("how", ["429", "500", "timeout", "garbage", "truncated", "empty"])
 async def test_a_failing_service_gives_one_whole_audio_in_the_next_voice_with_a_note(
     fake: FakeTelegram,
+    *,
     start_bot: StartBot,
     article_url: ArticleUrl,
     gtts: FakeGTTS,
@@ -106,6 +107,7 @@ async def test_a_failing_service_gives_one_whole_audio_in_the_next_voice_with_a_
 @pytest.mark.parametrize("status", [429, 500, 503])
 async def test_a_short_burst_is_retried_and_the_service_speaks(
     fake: FakeTelegram,
+    *,
     start_bot: StartBot,
     article_url: ArticleUrl,
     gtts: FakeGTTS,
@@ -132,6 +134,7 @@ async def test_a_short_burst_is_retried_and_the_service_speaks(
 @pytest.mark.parametrize("how", ["503", "closed"])
 async def test_a_failing_first_engine_hands_over_to_the_second_with_a_note(
     fake: FakeTelegram,
+    *,
     start_bot: StartBot,
     article_url: ArticleUrl,
     gtts: FakeGTTS,
