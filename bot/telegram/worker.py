@@ -32,6 +32,7 @@ from bot.telegram.alerts import AdminAlerts
 from bot.telegram.delivery import (
     Parcel,
     Sent,
+    UploadTooLargeError,
     VoiceForbiddenError,
     answered,
     parcels_for,
@@ -58,6 +59,11 @@ from bot.telegram.texts import (
 )
 
 logger = logging.getLogger(__name__)
+
+# How often audio Telegram refused as too large is cut into parts of half the size (from
+# 50 MB: 25, then 12.5 MB), and the smallest part worth making (30 s of speech at 48 kbit/s).
+SPLIT_TRIES: Final = 2
+MIN_PART_BYTES: Final = 180_000
 
 
 # HTTP statuses that say the page is gone for good (RFC 9110: 404 Not Found, 410 Gone).
@@ -132,7 +138,7 @@ class JobRunner:
                 if rendered is None:
                     rendered = await self.renderer.render(ctx, status)
                     await ctx.mark_rendered(rendered.to_dict())
-                return await self._deliver(ctx, status, rendered)
+                return await self._deliver_fitting(ctx, status, rendered)
         except JobCancelledError:
             await status.finish(t("status.cancelled", req.language))
             raise
@@ -233,6 +239,27 @@ class JobRunner:
         return JobOutcome(summary)
 
     # --- delivery -------------------------------------------------------------------------
+    async def _deliver_fitting(
+        self, ctx: JobContext, status: StatusMessage, rendered: Rendered
+    ) -> JobOutcome:
+        """Deliver; audio Telegram finds too large (a server with a lower limit than the
+        settings say) is cut again into parts of half the size, a few times at most."""
+        for _ in range(SPLIT_TRIES):
+            try:
+                return await self._deliver(ctx, status, rendered)
+            except UploadTooLargeError as exc:
+                sizes = [path.stat().st_size for path in rendered.paths if path.is_file()]
+                smaller = max(sizes, default=0) // 2
+                if smaller < MIN_PART_BYTES:
+                    raise
+                logger.warning(
+                    "job %s: Telegram refused %d bytes as too large (%s); parts of %d bytes",
+                    ctx.job.id, max(sizes), exc, smaller,
+                )  # fmt: skip
+                rendered = await self.renderer.render(ctx, status, max_part_bytes=smaller)
+                await ctx.mark_rendered(rendered.to_dict())
+        return await self._deliver(ctx, status, rendered)
+
     async def _deliver(
         self, ctx: JobContext, status: StatusMessage, rendered: Rendered
     ) -> JobOutcome:
