@@ -11,6 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.feeds.conftest import (  # noqa: F401  (fixtures shared with the feed tests)
+    clock,
+    db,
+    db_url,
+    feed_server,
+    feed_settings,
+    fetcher,
+)
 from tests.telegram.conftest import (  # noqa: F401  (fixtures shared with the bot tests)
     _aiohttp_multipart_deprecation,
     _ptb_timedelta,
