@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,10 @@ from tests.feeds.conftest import (  # noqa: F401  (fixtures shared with the feed
     feed_settings,
     fetcher,
 )
+from tests.support.fake_gtts import FakeGTTS
 from tests.telegram.conftest import (  # noqa: F401  (fixtures shared with the bot tests)
+    BotUnderTest,
+    StartBot,
     _aiohttp_multipart_deprecation,
     _ptb_timedelta,
     article_url,
@@ -81,3 +85,21 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[..., SmallDisk]]:
     yield mount
     for path in reversed(mounted):
         subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
+
+
+@pytest.fixture
+def quick_bot(request: pytest.FixtureRequest) -> StartBot:
+    """`start_bot` speaking with the local gTTS fake (MP3 at once) instead of espeak, for
+    cases where the voice is not what fails: the suite stays quick on two cores."""
+    starter: StartBot = request.getfixturevalue("start_bot")
+    speech: FakeGTTS = request.getfixturevalue("gtts")
+
+    async def start(**env: Any) -> BotUnderTest:
+        values: dict[str, Any] = {
+            "HOERCLUB_TTS_ENGINE": "gtts",
+            "HOERCLUB_GTTS_ENDPOINT": speech.url,
+        }
+        values.update(env)
+        return await starter(**values)
+
+    return start

@@ -60,7 +60,7 @@ async def test_killed_in_any_stage_the_restarted_bot_finishes_every_job_exactly_
         url = article_url(f"kill-{stage}", "Trotz Absturz", 150, image=False)
     if stage == "upload":
         # The upload reaches the server and hangs there until the process is gone.
-        fake.stall_next("sendAudio", 4.0)
+        fake.stall_next("sendAudio", 3.0)
     log = tmp_path / "bot.log"
     processes.append(BotProcess(bot_env, log))
     await fake.wait_until_polling(timeout=60)
@@ -86,7 +86,7 @@ async def test_killed_in_any_stage_the_restarted_bot_finishes_every_job_exactly_
         timeout=90,
         what="an audio or the offer to send it again",
     )
-    await asyncio.sleep(5.0 if stage == "upload" else 2.0)  # a duplicate would show by now
+    await asyncio.sleep(4.5 if stage == "upload" else 1.0)  # a duplicate would show by now
     offers = [m for m in fake.sent(USER) if _offer(m)]
     if stage == "upload" or offers:
         # At most once: the cut-off upload is not repeated by itself, the user may ask.

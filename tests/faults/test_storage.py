@@ -59,10 +59,14 @@ async def _one_whole_audio(fake: FakeTelegram, tmp_path: Path) -> float:
     "Speicher voll beim Zusammensetzen",
     sees="„kein Speicherplatz, ich versuche es gleich“, dann Audio",
 )
+# espeak's PCM goes through ffmpeg, gTTS's MP3 frames are written by Python: both must see it.
+@pytest.mark.parametrize("engine", ["espeak", "gtts"])
 async def test_a_full_disk_during_assembly_is_told_and_the_job_finishes_when_space_returns(
     fake: FakeTelegram,
     *,
     start_bot: StartBot,
+    quick_bot: StartBot,
+    engine: str,
     article_url: ArticleUrl,
     small_disk: MakeDisk,
     tmp_path: Path,
@@ -70,7 +74,7 @@ async def test_a_full_disk_during_assembly_is_told_and_the_job_finishes_when_spa
 ) -> None:
     disk = small_disk(tmp_path / "data" / "audio", 1024)
     disk.fill(leave=32 * 1024)  # room for the kept article, not for the audio
-    bot = await start_bot(retry_delays=(2.0,))
+    bot = await (start_bot if engine == "espeak" else quick_bot)(retry_delays=(2.0,))
     fake.send_text(USER, article_url("voll", "Volle Platte", 60, image=False))
     notice = await fake.wait_for_sent(USER, _status_with(fake, RETRYING), timeout=60)
     assert notice.text is not None
@@ -97,14 +101,14 @@ async def test_a_full_disk_during_assembly_is_told_and_the_job_finishes_when_spa
 )
 async def test_a_disk_that_stays_full_ends_the_job_clearly_and_the_link_works_later(
     fake: FakeTelegram,
-    start_bot: StartBot,
+    quick_bot: StartBot,
     article_url: ArticleUrl,
     small_disk: MakeDisk,
     tmp_path: Path,
 ) -> None:
     disk = small_disk(tmp_path / "data" / "audio", 1024)
     disk.fill()
-    await start_bot()
+    await quick_bot()
     url = article_url("immervoll", "Immer noch voll", 60, image=False)
     fake.send_text(USER, url)
     final = await fake.wait_for_sent(
@@ -129,14 +133,14 @@ async def test_a_disk_that_stays_full_ends_the_job_clearly_and_the_link_works_la
 )
 async def test_a_read_only_audio_directory_is_told_and_recovers_when_writable_again(
     fake: FakeTelegram,
-    start_bot: StartBot,
+    quick_bot: StartBot,
     article_url: ArticleUrl,
     small_disk: MakeDisk,
     tmp_path: Path,
 ) -> None:
     disk = small_disk(tmp_path / "data" / "audio", 4096)
     subprocess.run(["mount", "-o", "remount,ro", str(disk.path)], check=True)
-    await start_bot(retry_delays=(2.0,))
+    await quick_bot(retry_delays=(2.0,))
     fake.send_text(USER, article_url("nurlesen", "Nur lesen", 60, image=False))
     notice = await fake.wait_for_sent(USER, _status_with(fake, RETRYING), timeout=60)
     assert notice.text is not None
@@ -148,14 +152,14 @@ async def test_a_read_only_audio_directory_is_told_and_recovers_when_writable_ag
 @pytest.mark.reliability("Clip-Cache voll", sees="Audio wie immer (nur nicht zwischengespeichert)")
 async def test_a_full_clip_cache_still_gives_the_audio(
     fake: FakeTelegram,
-    start_bot: StartBot,
+    quick_bot: StartBot,
     article_url: ArticleUrl,
     small_disk: MakeDisk,
     tmp_path: Path,
 ) -> None:
     disk = small_disk(tmp_path / "data" / "cache", 256)
     disk.fill()
-    await start_bot()
+    await quick_bot()
     fake.send_text(USER, article_url("cachevoll", "Cache voll", 60, image=False))
     assert await _one_whole_audio(fake, tmp_path) > 15
     assert _leftovers(disk.path) == []
@@ -181,13 +185,13 @@ def _damage(path: Path) -> None:
 async def test_a_database_that_breaks_under_the_running_bot_is_told_not_unexpected(
     fake: FakeTelegram,
     *,
-    start_bot: StartBot,
+    quick_bot: StartBot,
     article_url: ArticleUrl,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     how: str,
 ) -> None:
-    await start_bot()
+    await quick_bot()
     fake.send_text(USER, article_url("vorher", "Vorher", 60, image=False))
     await fake.wait_for_sent(USER, kind="audio", timeout=60)
     await wait_statuses_deleted(fake, USER)  # the job is booked as delivered

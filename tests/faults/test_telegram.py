@@ -20,7 +20,7 @@ ArticleUrl = Callable[..., str]
 
 async def _exactly_one_audio(fake: FakeTelegram, title: str, timeout: float = 60) -> None:
     audio = await fake.wait_for_sent(USER, kind="audio", timeout=timeout)
-    await settle(1.5)  # room for a duplicate to show up
+    await settle(1.0)  # room for a duplicate to show up
     assert len(audios(fake, USER)) == 1
     assert audio.caption is not None
     assert audio.caption.startswith(title)
@@ -29,9 +29,9 @@ async def _exactly_one_audio(fake: FakeTelegram, title: str, timeout: float = 60
 @pytest.mark.reliability("Telegram: 429 mit retry_after", sees="Audio einmal, nach der Wartezeit")
 @pytest.mark.parametrize("method", ["sendAudio", "sendMessage", "editMessageText"])
 async def test_flood_control_is_waited_out_and_the_audio_arrives_once(
-    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, method: str
+    fake: FakeTelegram, quick_bot: StartBot, article_url: ArticleUrl, method: str
 ) -> None:
-    await start_bot()
+    await quick_bot()
     fake.fail_next(method, 429, retry_after=1)
     fake.send_text(USER, article_url(f"flut-{method}", f"Flut {method}", 60, image=False))
     await _exactly_one_audio(fake, f"Flut {method}")
@@ -47,9 +47,9 @@ async def test_flood_control_is_waited_out_and_the_audio_arrives_once(
     [("sendAudio", 502), ("sendAudio", 503), ("sendAudio", 504), ("editMessageText", 500)],
 )
 async def test_server_errors_are_sent_again_and_the_audio_arrives_once(
-    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, method: str, status: int
+    fake: FakeTelegram, quick_bot: StartBot, article_url: ArticleUrl, method: str, status: int
 ) -> None:
-    await start_bot()
+    await quick_bot()
     fake.fail_next(method, status, n=2)
     title = f"Panne {method} {status}"
     fake.send_text(USER, article_url(f"panne-{method}-{status}", title, 60, image=False))
@@ -59,10 +59,10 @@ async def test_server_errors_are_sent_again_and_the_audio_arrives_once(
 
 @pytest.mark.reliability("Telegram: Zeitüberschreitung", sees="Audio einmal")
 async def test_a_status_message_that_times_out_does_not_lose_the_link(
-    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
+    fake: FakeTelegram, quick_bot: StartBot, article_url: ArticleUrl
 ) -> None:
     # Past python-telegram-bot's read timeout of 5 s; the message then arrives after all.
-    await start_bot()
+    await quick_bot()
     fake.stall_next("sendMessage", 6.0)
     started = time.monotonic()
     fake.send_text(USER, article_url("zeit", "Zeitueberschreitung", 60, image=False))
@@ -75,9 +75,9 @@ async def test_a_status_message_that_times_out_does_not_lose_the_link(
 )
 @pytest.mark.parametrize("delivered", [True, False])
 async def test_a_status_message_lost_with_its_connection_does_not_lose_the_link(
-    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, delivered: bool
+    fake: FakeTelegram, quick_bot: StartBot, article_url: ArticleUrl, delivered: bool
 ) -> None:
-    await start_bot()
+    await quick_bot()
     fake.drop_next("sendMessage", delivered=delivered)
     title = f"Abbruch Status {delivered}"
     fake.send_text(USER, article_url(f"abbruch-{delivered}", title, 60, image=False))
@@ -89,9 +89,9 @@ async def test_a_status_message_lost_with_its_connection_does_not_lose_the_link(
     sees="„Nochmal senden“, nie doppelt, nie verloren",
 )
 async def test_an_upload_cut_off_twice_is_never_sent_by_itself_and_once_on_request(
-    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
+    fake: FakeTelegram, quick_bot: StartBot, article_url: ArticleUrl
 ) -> None:
-    await start_bot()
+    await quick_bot()
     fake.drop_next("sendAudio", delivered=False)
     fake.send_text(USER, article_url("zweimal", "Zweimal abgebrochen", 60, image=False))
     offer = await fake.wait_for_sent(
@@ -106,9 +106,9 @@ async def test_an_upload_cut_off_twice_is_never_sent_by_itself_and_once_on_reque
 
 @pytest.mark.reliability("Telegram: 413 zu groß", sees="Audio in Teilen unter der Grenze")
 async def test_an_upload_telegram_finds_too_large_arrives_in_parts(
-    fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, tmp_path: Path
+    fake: FakeTelegram, quick_bot: StartBot, article_url: ArticleUrl, tmp_path: Path
 ) -> None:
-    await start_bot(HOERCLUB_UPLOAD_LIMIT_MB=1)
+    await quick_bot(HOERCLUB_UPLOAD_LIMIT_MB=1)
     # Telegram's limit is lower than the bot was told: the first part is refused with 413.
     fake.upload_limit = 400_000
     fake.send_text(USER, article_url("riesig", "Sehr lang", 700, image=False))
