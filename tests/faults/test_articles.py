@@ -180,7 +180,7 @@ async def test_a_server_that_speaks_no_http_is_unreachable_in_time(
 @pytest.mark.reliability("Artikelserver: falsche Zeichenkodierung", sees="Audio mit Umlauten")
 @pytest.mark.parametrize("declared", ["utf-8", "none", "gzip-latin1"])
 async def test_a_page_in_the_wrong_or_no_declared_encoding_is_still_read(
-    fake: FakeTelegram, start_bot: StartBot, articles: ArticleServer, declared: str
+    fake: FakeTelegram, quick_bot: StartBot, articles: ArticleServer, declared: str
 ) -> None:
     headers: dict[str, str] = {}
     body = LATIN1
@@ -193,7 +193,7 @@ async def test_a_page_in_the_wrong_or_no_declared_encoding_is_still_read(
     url = articles.add_route(
         f"/kodierung-{declared}", body=body, content_type=content_type, headers=headers
     )
-    bot = await start_bot()
+    bot = await quick_bot()
     fake.send_text(USER, url)
     audio = await fake.wait_for_sent(USER, kind="audio", timeout=60)
     await settle(0.5)
