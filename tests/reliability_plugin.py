@@ -9,9 +9,11 @@ A parametrised test counts once per parameter set. Without the option nothing is
 from __future__ import annotations
 
 import datetime as dt
+import os
 import platform
 import resource
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,7 @@ class _Row:
 
 
 _cases: dict[str, _Case] = {}
+_started: list[float] = []
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,6 +64,11 @@ def case_of(item: pytest.Item) -> tuple[str, str] | None:
             f"{item.nodeid}: use @pytest.mark.reliability('<kind>', sees='<what the user sees>')"
         )
     return str(mark.args[0]), str(mark.kwargs["sees"])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Note when the run began, for its wall time."""
+    _started[:] = [time.monotonic()]
 
 
 @pytest.hookimpl(trylast=True)
@@ -90,6 +98,10 @@ def _peak_mb(who: int) -> float:
     # ru_maxrss is in kilobytes on Linux (bytes on macOS).
     scale = 1024 * 1024 if sys.platform == "darwin" else 1024
     return resource.getrusage(who).ru_maxrss / scale
+
+
+def _wall() -> float:
+    return time.monotonic() - _started[0] if _started else 0.0
 
 
 def _command(config: pytest.Config) -> str:
@@ -130,7 +142,8 @@ def render(config: pytest.Config) -> str:
         "`@pytest.mark.reliability(kind, sees=...)`, and it passes only if what the user sees and",
         "what is kept (no lost job, no duplicate, no half-written file) hold.",
         "",
-        f"- Run: {now}, Python {platform.python_version()} on {platform.system()}",
+        f"- Run: {now}, Python {platform.python_version()} on {platform.system()}, "
+        f"{os.cpu_count()} CPUs, {_wall():.0f} s wall time",
         f"- Command: `{_command(config)}`",
         f"- Peak memory (max RSS): test process {_peak_mb(resource.RUSAGE_SELF):.0f} MB, "
         f"largest child process {_peak_mb(resource.RUSAGE_CHILDREN):.0f} MB",
