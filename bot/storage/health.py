@@ -22,10 +22,9 @@ logger = logging.getLogger(__name__)
 PROBLEM_LOG_INTERVAL: Final = 60.0
 # Words SQLite uses when the file is not a database any more (SQLITE_CORRUPT, SQLITE_NOTADB).
 _CORRUPTION_WORDS: Final = ("malformed", "not a database", "disk image", "file is encrypted")
-# Words for a file that is gone or cannot be used: deleted (a new empty file has no tables),
-# its directory unreadable, the disk failing, full or read-only.
+# Words for a file that cannot be used: its directory gone or unreadable, the disk failing,
+# full or read-only. (A deleted file is noticed by DatabaseWatch before any query.)
 _GONE_WORDS: Final = (
-    "no such table",
     "unable to open database file",
     "disk i/o error",
     "readonly database",
