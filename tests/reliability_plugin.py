@@ -146,7 +146,8 @@ def render(config: pytest.Config) -> str:
         f"{os.cpu_count()} CPUs, {_wall():.0f} s wall time",
         f"- Command: `{_command(config)}`",
         f"- Peak memory (max RSS): test process {_peak_mb(resource.RUSAGE_SELF):.0f} MB, "
-        f"largest child process {_peak_mb(resource.RUSAGE_CHILDREN):.0f} MB",
+        f"largest child process {_peak_mb(resource.RUSAGE_CHILDREN):.0f} MB (Linux counts "
+        "the memory a child inherits at fork into its peak)",
         f"- Cases: {tried} tried, {passed} passed"
         + (f", {skipped} skipped" if skipped else "")
         + f", in {len(rows)} classes",

@@ -129,7 +129,8 @@ async def test_a_disk_that_stays_full_ends_the_job_clearly_and_the_link_works_la
 
 
 @pytest.mark.reliability(
-    "Datenverzeichnis schreibgeschützt", sees="„kann gerade nichts speichern“, dann Audio"
+    "Datenverzeichnis schreibgeschützt",
+    sees="„kein Speicherplatz frei (oder schreibgeschützt), ich versuche es gleich“, dann Audio",
 )
 async def test_a_read_only_audio_directory_is_told_and_recovers_when_writable_again(
     fake: FakeTelegram,
