@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test lint typecheck pytest bench clean
+.PHONY: install run demo test lint typecheck pytest bench reliability clean
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python -m bench
+
+# Every test marked `reliability` (tests/faults, tests/fuzz, tests/security and the rest);
+# the table of what they tried, passed and showed the user goes to docs/reliability.md.
+reliability: install
+	$(BIN)/python -m pytest -q -m "reliability and not network" tests --reliability-report=docs/reliability.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache data artikel.mp3

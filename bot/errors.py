@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class HoerclubError(Exception):
     """Base of every error the pipeline raises on purpose."""
 
     key: str = "error.unexpected"
     exit_code: int = 1
+    # Whether the job queue tries the job again later (the cause may pass by itself).
+    retryable: bool = False
 
     def __init__(self, detail: str = "", **params: object) -> None:
         super().__init__(detail or self.key)
@@ -186,3 +190,30 @@ class StorageUnavailableError(HoerclubError):
 
     key = "error.unavailable"
     exit_code = 75  # EX_TEMPFAIL: try again once the operator has made room or restored
+
+
+class NoRoomError(StorageUnavailableError):
+    """The data directory takes no writes (full disk, quota, read-only): retried later."""
+
+    key = "error.disk_full"
+    retryable = True
+
+
+# errno values that mean "nothing can be written there now"; EFBIG is a file-size limit.
+_NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+# How ffmpeg words the same errors on its stderr (strerror of the errno values above).
+_NO_ROOM_WORDS = ("No space left on device", "Disk quota exceeded", "Read-only file system")
+
+
+def no_room(exc: BaseException) -> bool:
+    """Whether an error, or one it was raised from, means the disk takes no writes."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # a cause chain is short; a cycle must not loop
+        if seen is None:
+            return False
+        if isinstance(seen, OSError) and seen.errno in _NO_ROOM_ERRNOS:
+            return True
+        if isinstance(seen, AudioError) and any(w in str(seen) for w in _NO_ROOM_WORDS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -16,6 +16,9 @@ from tests.support.tools import in_ci
 
 SAMPLES = Path(__file__).parent / "data" / "pages"
 
+# `--reliability-report=PATH` and the table of tests marked `reliability` (make reliability).
+pytest_plugins = ["tests.reliability_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:

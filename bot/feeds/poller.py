@@ -25,7 +25,7 @@ from typing import Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.errors import SourceError
+from bot.errors import SourceError, StorageUnavailableError
 from bot.feeds.match import parse_filter
 from bot.feeds.parse import FEED_TYPES, Feed, FeedEntry, parse_page
 from bot.feeds.schedule import (
@@ -206,8 +206,9 @@ class FeedPoller:
         while not stop.is_set():
             try:
                 report = await self.poll_once()
-            except Exception:
-                logger.exception("feed poll cycle failed")
+            except Exception as exc:
+                if not isinstance(exc, StorageUnavailableError):  # said once a minute by the db
+                    logger.exception("feed poll cycle failed")
                 report = PollReport()
             delay = MAX_SLEEP
             if report.next_due is not None:

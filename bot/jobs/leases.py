@@ -15,7 +15,7 @@ import socket
 import uuid
 from typing import TYPE_CHECKING, Final
 
-from bot.errors import HoerclubError
+from bot.errors import HoerclubError, StorageUnavailableError
 from bot.jobs.api import DELIVERY_INTERRUPTED_KEY, Job
 from bot.jobs.rows import job_from_row
 from bot.storage.repositories import JobRepository
@@ -86,6 +86,8 @@ class LeaseKeeper:
             await asyncio.sleep(self._service.heartbeat_seconds)
             try:
                 await self.heartbeat()
+            except StorageUnavailableError:
+                pass  # the database says so itself, once a minute
             except Exception:
                 logger.exception("renewing job leases failed")
 
@@ -115,6 +117,8 @@ class LeaseKeeper:
             await asyncio.sleep(self._service.sweep_seconds)
             try:
                 await self.sweep()
+            except StorageUnavailableError:
+                pass  # the database says so itself, once a minute
             except Exception:
                 logger.exception("sweeping stale jobs failed")
 

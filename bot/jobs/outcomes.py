@@ -1,8 +1,9 @@
 """How a job ends when its handler returns or raises: delivered, cancelled, retried, failed.
 
 Delivery is at most once: a job that fails while it is being delivered is never retried (the
-upload may have reached the user); other unexpected errors are retried with a backoff, errors
-the user must hear about (a refused link, no article) are not.
+upload may have reached the user); other unexpected errors, and errors whose cause passes
+(`retryable`: a full disk), are retried with a backoff; errors the user must hear about (a
+refused link, no article) are not.
 """
 
 from __future__ import annotations
@@ -81,18 +82,20 @@ async def finish(service: JobService, ctx: WorkerContext, task: asyncio.Task[Job
         )
         await service.fail(ctx.job, key, exc, owner=service.owner)
         return
-    if isinstance(exc, HoerclubError):
+    retry = job.attempts < service.max_attempts
+    if isinstance(exc, HoerclubError) and not (exc.retryable and retry):
         logger.info("job %s failed: %s (%s)", job.id, exc.key, exc.detail)
         await service.fail(ctx.job, exc.key, exc, owner=service.owner)
         return
-    if job.attempts < service.max_attempts:
+    if retry:
         delay = service.retry_delays[min(job.attempts - 1, len(service.retry_delays) - 1)]
         logger.warning(
             "job %s attempt %s failed; retrying in %.0f s",
             job.id,
             job.attempts,
             delay,
-            exc_info=exc,
+            # A known passing cause (a full disk) was said in one line where it happened.
+            exc_info=None if isinstance(exc, HoerclubError) else exc,
         )
         if await service.transition(
             job.id,

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Final, cast
 
+from bot.errors import StorageUnavailableError
 from bot.jobs.api import (
     DELIVERY_INTERRUPTED_KEY,
     DELIVERY_RESENT_KEY,
@@ -407,8 +408,9 @@ class JobService:
             self._wake.clear()
             try:
                 claimed = await self._claim()
-            except Exception:
-                logger.exception("claiming a job failed")
+            except Exception as exc:
+                if not isinstance(exc, StorageUnavailableError):  # said once a minute by the db
+                    logger.exception("claiming a job failed")
                 await asyncio.sleep(self._poll_seconds)
                 continue
             if claimed is None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from bot.audio.mp3 import GLOBAL_GAIN_STEP_DB, FrameKind, parse_mp3, xing_frame, xing_toc
-from bot.errors import AudioError
+from bot.errors import AudioError, NoRoomError, no_room
 from bot.limits import TEMPO_RANGE
 from bot.models import Clip
 from bot.pipeline.media import measure_loudness, run_ffmpeg
@@ -194,7 +194,30 @@ async def assemble(
 
     With `chime` the room's chime sounds before every chapter (and carries its mark); with
     `loudness` (LUFS) the speech is measured once and brought to that level with one gain.
+    A disk that takes no writes raises NoRoomError: it is no fault of the clips or the engine.
     """
+    try:
+        return await _assemble(
+            clips, out_path, fmt=fmt, tempo=tempo, tags=tags, max_part_bytes=max_part_bytes,
+            chime=chime, loudness=loudness,
+        )  # fmt: skip
+    except Exception as exc:  # the tag writer wraps an OSError in its own error type
+        if not no_room(exc):
+            raise
+        raise NoRoomError(f"no room to write {Path(out_path).name}: {exc}") from exc
+
+
+async def _assemble(
+    clips: Sequence[Clip],
+    out_path: Path,
+    *,
+    fmt: Literal["mp3", "ogg"],
+    tempo: float,
+    tags: AudioTags | None,
+    max_part_bytes: int | None,
+    chime: bool,
+    loudness: float | None,
+) -> AssembledAudio:
     if fmt not in ("mp3", "ogg"):
         raise AudioError(f"unsupported output format {fmt!r}")
     if not TEMPO_RANGE[0] <= tempo <= TEMPO_RANGE[1]:
@@ -447,12 +470,19 @@ async def _write_encoded(
         paths = _part_paths(out_path, len(parts))
         sizes: list[int] = []
         for number, (path, part) in enumerate(zip(paths, parts, strict=True), start=1):
-            await _encode(input_args, part.feed, path, fmt=fmt, tempo=tempo,
-                          mp3_bitrate=mp3_bitrate, gain=gain)  # fmt: skip
-            await asyncio.to_thread(
-                functools.partial(write_tags, path, fmt, tags, per_part[number - 1],
-                                  duration=part.seconds / tempo, part=(number, len(parts)))
-            )  # fmt: skip
+            # Tagged before it takes its name: a tag write cut short (a full disk) leaves
+            # no file that looks finished.
+            staged = path.with_name(f".{path.name}.part")
+            try:
+                await _encode(input_args, part.feed, staged, fmt=fmt, tempo=tempo,
+                              mp3_bitrate=mp3_bitrate, gain=gain)  # fmt: skip
+                await asyncio.to_thread(
+                    functools.partial(write_tags, staged, fmt, tags, per_part[number - 1],
+                                      duration=part.seconds / tempo, part=(number, len(parts)))
+                )  # fmt: skip
+                staged.replace(path)
+            finally:
+                staged.unlink(missing_ok=True)
             sizes.append(path.stat().st_size)
         if max_part_bytes is None or budget is None or max(sizes) <= max_part_bytes:
             return AssembledAudio(

@@ -25,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.errors import StorageUnavailableError
+from bot.storage.health import DatabaseWatch, ProblemLog, storage_problem
+
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR: Final = Path(__file__).parent / "migrations"
@@ -65,6 +68,10 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # A SQLite file deleted or replaced under the open connection would take every write
+        # into a file nobody will open again: each session looks first (one stat call).
+        self._watch = DatabaseWatch(url)
+        self._problems = ProblemLog()
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (Alembic upgrade head); idempotent."""
@@ -73,12 +80,36 @@ class Database:
                 # Several processes starting at once migrate one after the other.
                 await conn.execute(select(func.pg_advisory_xact_lock(MIGRATE_LOCK_ID)))
             await conn.run_sync(_upgrade_head)
+        self._watch.arm()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session whose transaction commits on success and rolls back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """A session whose transaction commits on success and rolls back on error.
+
+        A database that cannot be used (its file damaged, deleted or unwritable) raises
+        StorageUnavailableError, and the operator reads about it once a minute.
+        """
+        gone = self._watch.problem()
+        if gone is not None:
+            self._problems.report(
+                "gone", f"database cannot be used: {gone}; restore it and restart the bot"
+            )
+            raise StorageUnavailableError(gone)
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except StorageUnavailableError:
+            raise
+        except Exception as exc:
+            problem = storage_problem(exc)
+            if problem is None:
+                raise
+            self._problems.report(
+                "broken",
+                f"database cannot be used: {problem}; restore a backup "
+                "(hoerclub maintenance --backup makes one) and restart the bot",
+            )
+            raise StorageUnavailableError(problem) from exc
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -6,28 +6,46 @@ import contextlib
 import datetime as dt
 import logging
 import sqlite3
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from sqlalchemy import delete
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
 
 from bot.errors import StorageUnavailableError
 from bot.storage.db import Database
+from bot.storage.health import (
+    PROBLEM_LOG_INTERVAL,
+    DatabaseWatch,
+    ProblemLog,
+    is_corruption,
+    sqlite_path,
+    storage_problem,
+)
 from bot.storage.models import AudioCacheRow, JobRow, UsageRow
 
 logger = logging.getLogger(__name__)
 
+# The database's health checks live in bot.storage.health (the database uses them too); they
+# are named here as well, where the upkeep and its callers have always found them.
+__all__ = [
+    "FINISHED_STATES",
+    "PROBLEM_LOG_INTERVAL",
+    "DatabaseWatch",
+    "ProblemLog",
+    "PruneReport",
+    "Retention",
+    "backup_sqlite",
+    "check_database_file",
+    "is_corruption",
+    "prune_tables",
+    "quick_check",
+    "sqlite_path",
+    "storage_problem",
+]
+
 # Job states after which a row only serves history and the shared-result lookup (an hour).
 FINISHED_STATES: Final = ("delivered", "failed", "cancelled")
-# Seconds between two log lines about the same database problem: a damaged file fails every
-# query, and one line a minute says it as clearly as thirty a second.
-PROBLEM_LOG_INTERVAL: Final = 60.0
-# Words SQLite uses when the file is not a database any more (SQLITE_CORRUPT, SQLITE_NOTADB).
-_CORRUPTION_WORDS: Final = ("malformed", "not a database", "disk image", "file is encrypted")
 
 
 @dataclass(frozen=True)
@@ -68,17 +86,6 @@ def _count(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL, or None (PostgreSQL, in-memory)."""
-    parsed = make_url(url)
-    database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return None
-    if database.startswith("file:"):
-        return None
-    return Path(database).expanduser()
-
-
 def quick_check(path: Path) -> str | None:
     """What is wrong with a SQLite file (PRAGMA quick_check), or None when it is whole."""
     try:
@@ -95,18 +102,6 @@ def quick_check(path: Path) -> str | None:
     return None if found == ["ok"] else "; ".join(found[:3])
 
 
-def is_corruption(exc: BaseException) -> bool:
-    """Whether an error from the driver or SQLAlchemy says the database file is damaged."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, sqlite3.DatabaseError | sa_exc.DatabaseError):
-            text = str(seen).lower()
-            if any(word in text for word in _CORRUPTION_WORDS):
-                return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def check_database_file(url: str) -> None:
     """Raise StorageUnavailableError in one line if the SQLite file exists and is damaged."""
     path = sqlite_path(url)
@@ -118,53 +113,6 @@ def check_database_file(url: str) -> None:
             f"the database {path.name} is damaged ({problem}): restore a backup "
             "(hoerclub maintenance --backup makes one) or move the file away to start empty"
         )
-
-
-class DatabaseWatch:
-    """Notices a SQLite file deleted or replaced under a running bot (its inode changes)."""
-
-    def __init__(self, url: str) -> None:
-        self.path = sqlite_path(url)
-        self._inode = self._identity()
-
-    def _identity(self) -> tuple[int, int] | None:
-        if self.path is None:
-            return None
-        try:
-            info = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return info.st_dev, info.st_ino
-
-    def problem(self) -> str | None:
-        """Why the open database is no longer the file at its path, or None."""
-        if self.path is None or self._inode is None:
-            return None
-        now = self._identity()
-        if now is None:
-            return f"the database file {self.path} was deleted while the bot runs"
-        if now != self._inode:
-            return f"the database file {self.path} was replaced while the bot runs"
-        return None
-
-
-class ProblemLog:
-    """Logs each problem once per PROBLEM_LOG_INTERVAL seconds, however often it happens."""
-
-    def __init__(self, interval: float = PROBLEM_LOG_INTERVAL) -> None:
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self.suppressed = 0
-
-    def report(self, topic: str, message: str) -> bool:
-        """Log `message` unless `topic` was logged within the interval; whether it was."""
-        now = time.monotonic()
-        if now - self._last.get(topic, -self.interval) < self.interval:
-            self.suppressed += 1
-            return False
-        self._last[topic] = now
-        logger.error("%s", message)
-        return True
 
 
 def backup_sqlite(source: Path, target: Path) -> int:

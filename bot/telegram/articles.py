@@ -62,7 +62,13 @@ async def save_article(directory: Path, article: Article) -> None:
 
     def write() -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / ARTICLE_FILE).write_text(text, encoding="utf-8")
+        # Whole or not at all: a full disk must not leave a cut-off copy to be read later.
+        partial = directory / f".{ARTICLE_FILE}.tmp"
+        try:
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(directory / ARTICLE_FILE)
+        finally:
+            partial.unlink(missing_ok=True)
 
     await asyncio.to_thread(write)
 

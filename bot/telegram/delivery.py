@@ -36,6 +36,10 @@ class UploadError(HoerclubError):
     key = "error.upload"
 
 
+class UploadTooLargeError(UploadError):
+    """Telegram found a file too large (413): smaller parts may pass."""
+
+
 class VoiceForbiddenError(UploadError):
     """The user's privacy settings refuse voice messages."""
 
@@ -47,6 +51,8 @@ def upload_error(exc: Exception) -> UploadError:
     # PTB drops "Bad Request: " and capitalises: "Voice_messages_forbidden".
     if "voice_messages_forbidden" in str(exc).lower():
         return VoiceForbiddenError(str(exc))
+    if "too large" in str(exc).lower():  # 413 Request Entity Too Large
+        return UploadTooLargeError(f"upload refused: {exc}")
     return UploadError(f"upload refused: {exc}")
 
 

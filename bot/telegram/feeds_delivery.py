@@ -25,7 +25,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.config import Settings
-from bot.errors import HoerclubError
+from bot.errors import HoerclubError, StorageUnavailableError
 from bot.feeds.deliveries import DeliveryQueue, PendingDelivery, Roundup
 from bot.feeds.poller import DeactivatedFeed, FeedPoller
 from bot.feeds.roundup import (
@@ -317,8 +317,9 @@ class FeedDispatcher:
         while not self._stop.is_set():
             try:
                 await self.cycle()
-            except Exception:
-                logger.exception("feed cycle failed")
+            except Exception as exc:
+                if not isinstance(exc, StorageUnavailableError):  # said once a minute by the db
+                    logger.exception("feed cycle failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.interval)
 

@@ -11,6 +11,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.errors import StorageUnavailableError
 from bot.telegram.audio_buttons import AudioButtons
 from bot.telegram.commands import Commands
 from bot.telegram.documents import DocumentIntake
@@ -64,6 +65,10 @@ class BotHandlers(
         if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
             logger.warning("network error talking to Telegram: %s", error)
             return
+        if isinstance(error, StorageUnavailableError):
+            # Not unexpected: the database (or disk) said what is wrong, once a minute.
+            await self._say_unavailable(update)
+            return
         logger.error("unexpected error handling an update", exc_info=error)
         where = "update"
         if isinstance(update, Update):
@@ -82,3 +87,16 @@ class BotHandlers(
                 except TelegramError as exc:
                     logger.warning("apology not sent: %s", exc)
         await self.alerts.report(where, error)
+
+    @staticmethod
+    async def _say_unavailable(update: object) -> None:
+        """Tell a private chat that Hörclub is not available right now."""
+        if not isinstance(update, Update) or update.effective_message is None:
+            return
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return
+        try:
+            await update.effective_message.reply_html(t("error.unavailable", locale_for(update)))
+        except TelegramError as exc:
+            logger.warning("'unavailable' not sent: %s", exc)

@@ -101,8 +101,11 @@ class JobRenderer:
         self.settings = settings
         self.pipeline = pipeline
 
-    async def render(self, ctx: JobContext, status: StatusMessage) -> Rendered:
-        """Load the article, make its variant, synthesise and assemble it, with its cover."""
+    async def render(
+        self, ctx: JobContext, status: StatusMessage, *, max_part_bytes: int | None = None
+    ) -> Rendered:
+        """Load the article, make its variant, synthesise and assemble it, with its cover
+        (in parts of at most `max_part_bytes`, by default what the upload limit allows)."""
         req = ctx.job.request
         locale = req.language
         prefs = req.options
@@ -135,7 +138,7 @@ class JobRenderer:
             tempo=prefs.tempo,
             intro=prefs.intro,
             truncate_words=truncate,
-            max_part_bytes=self.max_part_bytes,
+            max_part_bytes=max_part_bytes or self.max_part_bytes,
             chosen_voices=chosen_voices(prefs),
         )
         reporter = _Reporter(ctx, status, locale, title, duration)

@@ -16,7 +16,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.config import Settings
-from bot.errors import HoerclubError
+from bot.errors import HoerclubError, NoRoomError, no_room
 from bot.jobs.api import (
     DELIVERY_INTERRUPTED_KEY,
     CachedAudio,
@@ -32,6 +32,7 @@ from bot.telegram.alerts import AdminAlerts
 from bot.telegram.delivery import (
     Parcel,
     Sent,
+    UploadTooLargeError,
     VoiceForbiddenError,
     answered,
     parcels_for,
@@ -58,6 +59,11 @@ from bot.telegram.texts import (
 )
 
 logger = logging.getLogger(__name__)
+
+# How often audio Telegram refused as too large is cut into parts of half the size (from
+# 50 MB: 25, then 12.5 MB), and the smallest part worth making (30 s of speech at 48 kbit/s).
+SPLIT_TRIES: Final = 2
+MIN_PART_BYTES: Final = 180_000
 
 
 # HTTP statuses that say the page is gone for good (RFC 9110: 404 Not Found, 410 Gone).
@@ -132,16 +138,34 @@ class JobRunner:
                 if rendered is None:
                     rendered = await self.renderer.render(ctx, status)
                     await ctx.mark_rendered(rendered.to_dict())
-                return await self._deliver(ctx, status, rendered)
+                return await self._deliver_fitting(ctx, status, rendered)
         except JobCancelledError:
             await status.finish(t("status.cancelled", req.language))
             raise
-        except BaseException:
+        except BaseException as exc:
             # Cancelled by /abbrechen (which edits the status itself), stopped by a shutdown
             # (the job resumes later) or failed (the failure handler writes the status): a
             # throttled progress edit must not land afterwards.
             await status.drop_pending()
+            if isinstance(exc, NoRoomError) or (
+                isinstance(exc, Exception) and not isinstance(exc, HoerclubError) and no_room(exc)
+            ):
+                await self._no_room(ctx, status, exc)
+                if not isinstance(exc, NoRoomError):
+                    raise NoRoomError(str(exc)) from exc
             raise
+
+    async def _no_room(self, ctx: JobContext, status: StatusMessage, exc: BaseException) -> None:
+        """A disk that takes no writes: the operator reads one line, the user hears that the
+        job is tried again (the last attempt's failure handler says more)."""
+        logger.error(
+            "job %s: no room to write its audio under %s (%s); free space or make it writable",
+            ctx.job.id,
+            self.settings.data_dir,
+            exc,
+        )
+        if ctx.job.attempts < self.jobs.max_attempts:
+            await status.finish(t("status.disk_full_retry", ctx.job.request.language))
 
     # --- reuse ----------------------------------------------------------------------------
     async def _from_cache(self, ctx: JobContext, status: StatusMessage) -> JobOutcome | None:
@@ -215,6 +239,27 @@ class JobRunner:
         return JobOutcome(summary)
 
     # --- delivery -------------------------------------------------------------------------
+    async def _deliver_fitting(
+        self, ctx: JobContext, status: StatusMessage, rendered: Rendered
+    ) -> JobOutcome:
+        """Deliver; audio Telegram finds too large (a server with a lower limit than the
+        settings say) is cut again into parts of half the size, a few times at most."""
+        for _ in range(SPLIT_TRIES):
+            try:
+                return await self._deliver(ctx, status, rendered)
+            except UploadTooLargeError as exc:
+                sizes = [path.stat().st_size for path in rendered.paths if path.is_file()]
+                smaller = max(sizes, default=0) // 2
+                if smaller < MIN_PART_BYTES:
+                    raise
+                logger.warning(
+                    "job %s: Telegram refused %d bytes as too large (%s); parts of %d bytes",
+                    ctx.job.id, max(sizes), exc, smaller,
+                )  # fmt: skip
+                rendered = await self.renderer.render(ctx, status, max_part_bytes=smaller)
+                await ctx.mark_rendered(rendered.to_dict())
+        return await self._deliver(ctx, status, rendered)
+
     async def _deliver(
         self, ctx: JobContext, status: StatusMessage, rendered: Rendered
     ) -> JobOutcome:

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.jobs import DELIVERY_INTERRUPTED_KEY, JobContext, JobOutcome, JobService
 from bot.storage.db import Database
 from bot.storage.repositories import JobRepository
@@ -87,6 +89,7 @@ async def _run_child_until_marker(db_url: str, tmp_path: Path, mode: str) -> int
     return int(marker.read_text().split()[0])
 
 
+@pytest.mark.reliability("Prozess: SIGKILL mitten in der Arbeit", sees="genau eine Zustellung")
 async def test_killed_while_rendering_is_delivered_exactly_once(
     db_url: str, db: Database, tmp_path: Path
 ) -> None:
@@ -107,6 +110,7 @@ async def test_killed_while_rendering_is_delivered_exactly_once(
     assert rec.deliveries == [job_id]
 
 
+@pytest.mark.reliability("Prozess: SIGKILL mitten in der Arbeit", sees="genau eine Zustellung")
 async def test_killed_after_rendering_delivers_without_rendering_again(
     db_url: str, db: Database, tmp_path: Path
 ) -> None:
@@ -123,6 +127,9 @@ async def test_killed_after_rendering_delivers_without_rendering_again(
     assert job.result == {"path": "child.mp3", "rendered_by": "child"}
 
 
+@pytest.mark.reliability(
+    "Prozess: SIGKILL mitten in der Arbeit", sees="nie doppelt (höchstens einmal)"
+)
 async def test_killed_while_delivering_is_never_sent_twice(
     db_url: str, db: Database, tmp_path: Path
 ) -> None:

@@ -42,6 +42,9 @@ def _cached_files(tmp_path: Path) -> list[Path]:
 
 
 # Junk is refused clip by clip; silence is well-formed MP3 that only assembly finds empty.
+@pytest.mark.reliability(
+    "Sprachdienst: kaputtes Audio", sees="Offline-Stimme, nichts Kaputtes im Cache"
+)
 @pytest.mark.parametrize("how", ["garbage", "truncated", "silent"])
 async def test_broken_audio_is_not_cached_and_the_offline_voice_takes_over(
     tmp_path: Path, article_server: ArticleServer, fake: FakeGTTS, how: Corruption

@@ -19,7 +19,8 @@ multipart parameters with files as parts named after their parameter, 413 for a 
 older of two concurrent polls, "chat not found" for chats no user has written from, text and
 caption limits, HTML/MarkdownV2 entity errors, "message is not modified", file_ids that only
 work for the file's kind, getFile and downloads (20 MiB limit), callback query answers,
-privacy mode in groups, optional flood limits, and injected failures (``fail_next``, ``drop_next``).
+privacy mode in groups, optional flood limits, and injected failures (``fail_next``,
+``drop_next``, ``stall_next``).
 """
 
 from __future__ import annotations
@@ -467,6 +468,9 @@ class FakeTelegram(BotApiState):
             if failure is not None:
                 raise failure
             values = decode_params(values)
+            stall = 0.0 if method == "getUpdates" else self.take_stall(method)
+            if stall:
+                await asyncio.sleep(stall)
             drop = None if method == "getUpdates" else self.take_drop(method)
             if drop is not None:
                 if drop:

@@ -514,6 +514,7 @@ class BotApiState:
         self._callbacks: dict[str, _Callback] = {}
         self._failures: dict[str, deque[ApiError]] = {}
         self._drops: dict[str, deque[bool]] = {}
+        self._stalls: dict[str, deque[float]] = {}
         self._global_sent: deque[float] = deque()
         self._sends: list[tuple[float, int]] = []  # (monotonic time, chat id) of each send
         self._notes: list[str] = []
@@ -641,6 +642,18 @@ class BotApiState:
         with self._lock:
             queue = self._drops.get(method.lower())
             return queue.popleft() if queue else None
+
+    def stall_next(self, method: str, seconds: float, n: int = 1) -> None:
+        """Hold the next `n` calls of `method` this long before answering (they then take
+        effect), so the bot's read timeout runs out first: a slow or hung Telegram."""
+        with self._lock:
+            self._stalls.setdefault(method.lower(), deque()).extend(seconds for _ in range(n))
+
+    def take_stall(self, method: str) -> float:
+        """How long to hold this call (0 for none)."""
+        with self._lock:
+            queue = self._stalls.get(method.lower())
+            return queue.popleft() if queue else 0.0
 
     def _take_failure(self, method: str) -> ApiError | None:
         with self._lock:

@@ -112,10 +112,11 @@ StartBot = Callable[..., Awaitable[BotUnderTest]]
 
 @pytest.fixture
 async def start_bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[StartBot]:
-    """Start the real bot against `fake`; keyword arguments are environment settings."""
+    """Start the real bot against `fake`; keyword arguments are environment settings (and
+    `retry_delays`, the job queue's waits between attempts)."""
     running: list[BotUnderTest] = []
 
-    async def start(**env: Any) -> BotUnderTest:
+    async def start(*, retry_delays: tuple[float, ...] = (0.2,), **env: Any) -> BotUnderTest:
         values: dict[str, Any] = {
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_BASE_URL": fake.base_url,
@@ -127,7 +128,7 @@ async def start_bot(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[StartBo
         }
         values.update(env)
         settings = load_settings(**values)
-        services = await open_services(settings, poll_seconds=0.2, retry_delays=(0.2,))
+        services = await open_services(settings, poll_seconds=0.2, retry_delays=retry_delays)
         bot = BotUnderTest(fake, services)
         running.append(bot)
         await start_application(services.app)

@@ -19,6 +19,7 @@ from tests.telegram.conftest import USER, StartBot, audios, settle
 ArticleUrl = Callable[..., str]
 
 
+@pytest.mark.reliability("Telegram: 5xx", sees="Audio einmal")
 async def test_a_500_on_the_first_status_message_still_brings_the_audio(
     fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
 ) -> None:
@@ -34,6 +35,7 @@ async def test_a_500_on_the_first_status_message_still_brings_the_audio(
     assert status.texts[0] == "⏳ In der Warteschlange …"
 
 
+@pytest.mark.reliability("Telegram: 5xx", sees="Audio einmal (Status fehlt)")
 async def test_a_status_message_telegram_never_takes_does_not_drop_the_link(
     fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
 ) -> None:
@@ -47,6 +49,7 @@ async def test_a_status_message_telegram_never_takes_does_not_drop_the_link(
     assert audio.caption.startswith("Ohne Statusnachricht")
 
 
+@pytest.mark.reliability("Telegram: 5xx", sees="Audio einmal")
 async def test_a_500_on_send_audio_is_sent_again_and_arrives_once(
     fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
 ) -> None:
@@ -61,6 +64,7 @@ async def test_a_500_on_send_audio_is_sent_again_and_arrives_once(
     assert status.deleted  # done: no error was shown
 
 
+@pytest.mark.reliability("Telegram: 5xx", sees="Audio einmal")
 async def test_an_upload_refused_with_500_again_and_again_is_left_to_the_queue(
     fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl
 ) -> None:
@@ -74,6 +78,10 @@ async def test_an_upload_refused_with_500_again_and_again_is_left_to_the_queue(
     assert [c.status for c in fake.calls_to("sendAudio")] == [500, 500, 500, 500, 200]
 
 
+@pytest.mark.reliability(
+    "Telegram: Verbindung bricht beim Senden ab",
+    sees="„Nochmal senden“, nie doppelt, nie verloren",
+)
 @pytest.mark.parametrize("delivered", [True, False])
 async def test_a_connection_lost_after_the_upload_offers_one_resend(
     fake: FakeTelegram, start_bot: StartBot, article_url: ArticleUrl, delivered: bool
@@ -132,6 +140,7 @@ async def test_a_resend_naming_another_job_changes_nothing(
     assert len(audios(fake, USER)) == 1
 
 
+@pytest.mark.reliability("Telegram: unlesbares Update", sees="übersprungen, Bot antwortet weiter")
 async def test_an_update_without_date_is_logged_once_and_skipped(
     fake: FakeTelegram, start_bot: StartBot, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -88,6 +88,9 @@ def processes() -> Iterator[list[BotProcess]]:
         process.close()
 
 
+@pytest.mark.reliability(
+    "Prozess: SIGKILL mitten in der Arbeit", sees="nach dem Neustart genau ein Audio"
+)
 async def test_killed_mid_synthesis_the_restarted_bot_delivers_exactly_one_audio(
     fake: FakeTelegram,
     *,
