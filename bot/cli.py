@@ -310,6 +310,18 @@ def _cmd_bot(settings: Settings) -> int:
     return int(run_bot(settings))
 
 
+def _cmd_role(role: str, settings: Settings) -> int:
+    if settings.telegram_bot_token is None:
+        raise UsageError("TELEGRAM_BOT_TOKEN is not set")
+    if role == "web":
+        from bot.roles.web import run_web  # noqa: PLC0415
+
+        return run_web(settings)
+    from bot.roles.worker import run_worker  # noqa: PLC0415
+
+    return run_worker(settings)
+
+
 async def _cmd_maintenance(args: argparse.Namespace, settings: Settings) -> int:
     """Check the database, optionally back it up, then prune tables, clip cache and old audio."""
     from bot.app import maintain  # noqa: PLC0415 — the bot's wiring only for this command
@@ -409,6 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     upkeep.add_argument("--backup", metavar="PATH", help="first copy the SQLite database to PATH")
     sub.add_parser("bot", help="run the Telegram bot (long polling)")
+    sub.add_parser("web", help="the webhook front end of a fleet (handlers, no rendering)")
+    sub.add_parser("worker", help="a worker of a fleet: renders and delivers jobs")
     sub.add_parser("run", help="the bot when TELEGRAM_BOT_TOKEN is set, else the demo")
     return parser
 
@@ -430,7 +444,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hoerclub: Einstellung ungültig: HOERCLUB_TTS_ENGINE={settings.tts_engine!r} "
               f"(möglich: {choices})", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
-    _configure_logging(settings, args.verbose, quiet=args.command not in ("bot", "run"))
+    _configure_logging(
+        settings, args.verbose, quiet=args.command not in ("bot", "run", "web", "worker")
+    )
     try:
         if args.command == "read":
             if args.json and not args.dry_run:
@@ -452,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_cmd_maintenance(args, settings))
         if args.command == "bot":
             return _cmd_bot(settings)
+        if args.command in ("web", "worker"):
+            return _cmd_role(args.command, settings)
         if args.command == "run":
             if settings.telegram_bot_token is not None:
                 return _cmd_bot(settings)
