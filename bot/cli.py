@@ -314,6 +314,9 @@ def _cmd_role(role: str, settings: Settings) -> int:
     if settings.telegram_bot_token is None:
         raise UsageError("TELEGRAM_BOT_TOKEN is not set")
     if role == "web":
+        from bot.roles.credentials import web_credentials  # noqa: PLC0415
+
+        web_credentials(settings)  # before importing the wiring, which logs
         from bot.roles.web import run_web  # noqa: PLC0415
 
         return run_web(settings)

@@ -11,27 +11,15 @@ import logging
 
 from bot.app import open_services
 from bot.config import Settings
-from bot.errors import UsageError
 from bot.roles.common import status_probes, stop_on_signals
-from bot.telegram.webhook import check_secret, serve_asgi, start_webhook_intake, webhook_app
+from bot.roles.credentials import web_credentials
+from bot.telegram.webhook import serve_asgi, start_webhook_intake, webhook_app
 
 logger = logging.getLogger(__name__)
 
 
-def web_credentials(settings: Settings) -> tuple[str, str]:
-    """The webhook secret and the public URL, or UsageError naming what is missing."""
-    if settings.webhook_secret is None:
-        raise UsageError("HOERCLUB_WEBHOOK_SECRET is not set; `hoerclub web` needs it")
-    if not settings.public_url:
-        raise UsageError("HOERCLUB_PUBLIC_URL is not set; `hoerclub web` needs it")
-    secret = settings.webhook_secret.get_secret_value()
-    check_secret(secret)
-    return secret, settings.public_url
-
-
 def run_web(settings: Settings) -> int:
     """Run the webhook front end until SIGINT/SIGTERM; returns the exit code."""
-    web_credentials(settings)
     return asyncio.run(serve_web(settings))
 
 

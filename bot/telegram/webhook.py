@@ -14,7 +14,6 @@ import contextlib
 import hmac
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Final
 
@@ -32,8 +31,6 @@ logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH: Final = "/telegram"
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 — a header name
-# setWebhook's rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
-SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # An update is a few kB (a message with entities and a reply); 1 MB leaves ample room and keeps
 # a flood of large bodies from filling memory.
 MAX_UPDATE_BYTES: Final = 1024 * 1024
@@ -45,14 +42,6 @@ MetricsProbe = Callable[[], tuple[bytes, str]]
 def webhook_url(public_url: str) -> str:
     """Where Telegram sends updates: the public address with the webhook path."""
     return public_url.rstrip("/") + WEBHOOK_PATH
-
-
-def check_secret(secret: str) -> None:
-    """Refuse a secret Telegram would refuse (UsageError), before anything starts."""
-    if not SECRET_PATTERN.fullmatch(secret):
-        raise UsageError(
-            "HOERCLUB_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
-        )
 
 
 def _status_routes(health: HealthProbe, metrics: MetricsProbe) -> list[Route]:
