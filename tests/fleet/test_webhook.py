@@ -93,6 +93,10 @@ async def test_the_webhook_wants_its_secret_and_an_update(
     fake.send_text(USER, url)
     status = await fake.wait_for_sent(USER, kind="text", timeout=30)
     assert status.text
+    for _ in range(100):  # the status message goes out before the row is written
+        if await job_states(data_dir_url(data)):
+            break
+        await asyncio.sleep(0.1)
     assert await job_states(data_dir_url(data)) == {"queued": 1}
     assert [s for _, s in fake.webhook_deliveries] == [200]
     # Updates go to the webhook now: getUpdates is refused as on Telegram.
