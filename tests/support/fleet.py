@@ -43,14 +43,14 @@ def fleet_env(extra: Mapping[str, str]) -> dict[str, str]:
 
 
 class RoleProcess:
-    """`python -m bot -v <role>` with its output in a log file."""
+    """`python -m bot <role>` with its output in a log file."""
 
     def __init__(self, role: str, env: Mapping[str, str], log: Path) -> None:
         self.role = role
         self.log = log
         self._out = log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "-v", role],
+            [sys.executable, "-m", "bot", role],
             env=dict(env),
             cwd=log.parent,
             stdout=self._out,
