@@ -423,6 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
         "maintenance", help="check and prune the database, the clip cache and old audio"
     )
     upkeep.add_argument("--backup", metavar="PATH", help="first copy the SQLite database to PATH")
+    migrate = sub.add_parser("migrate-db", help="copy the database into another (PostgreSQL)")
+    migrate.add_argument("--to", required=True, metavar="URL", help="the target database URL")
+    migrate.add_argument("--force", action="store_true", help="replace rows the target holds")
     sub.add_parser("bot", help="run the Telegram bot (long polling)")
     sub.add_parser("web", help="the webhook front end of a fleet (handlers, no rendering)")
     sub.add_parser("worker", help="a worker of a fleet: renders and delivers jobs")
@@ -469,6 +472,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_check(settings)
         if args.command == "maintenance":
             return asyncio.run(_cmd_maintenance(args, settings))
+        if args.command == "migrate-db":
+            return asyncio.run(tools.cmd_migrate_db(args, settings))
         if args.command == "bot":
             return _cmd_bot(settings)
         if args.command in ("web", "worker"):

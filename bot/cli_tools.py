@@ -100,3 +100,19 @@ def cmd_voices(args: argparse.Namespace) -> int:
         print(f"{v.engine:<7} {v.voice:<36} {v.locale or v.language:<6} "
               f"{genders[v.gender]:<9} {v.name}")  # fmt: skip
     return EXIT_OK
+
+
+async def cmd_migrate_db(args: argparse.Namespace, settings: Settings) -> int:
+    """Copy the configured database into the one at --to; one line per table."""
+    from bot.storage.migrate_db import migrate_database, safe_url  # noqa: PLC0415
+
+    copies = await migrate_database(settings.effective_database_url, args.to, force=args.force)
+    width = max(len(copy.table) for copy in copies)
+    for copy in copies:
+        verdict = "ok" if copy.ok else f"MISMATCH: {copy.source_rows} in the source"
+        print(f"{copy.table:<{width}}  {copy.target_rows:>8} rows  {verdict}")
+    if not all(copy.ok for copy in copies):
+        print("hoerclub: the target's row counts differ from the source's", file=sys.stderr)
+        return 1
+    print(f"copied to {safe_url(args.to)}")
+    return EXIT_OK

@@ -34,6 +34,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "bot.models": {"bot."},
     "bot.audio": {"bot.pipeline", "bot.tts", "bot.storage", "bot.jobs", "bot.telegram", "bot.app"},
     "bot.limits": {"bot."},
+    "bot.metrics": {"bot."},
+    "bot.health": {"bot.telegram", "bot.jobs", "bot.feeds", "bot.app", "bot.cli", "bot.pipeline"},
 }
 # third-party library → the only package allowed to import it
 HOMES = {
@@ -49,6 +51,7 @@ HOMES = {
     "asyncpg": "bot.storage.pgsignals",
     "starlette": "bot.telegram.webhook",
     "uvicorn": "bot.telegram.webhook",
+    "prometheus_client": "bot.metrics",
 }
 
 

@@ -2,11 +2,10 @@
 
 A cycle (`FeedPoller.poll_once`) fetches the feeds that are due, concurrently and conditionally
 (ETag, Last-Modified, and a hash of the body for servers that support neither), then writes each
-changed feed in its own transaction: the feed's new state, its new entries and the deliveries
-they cause. A crash before that commit leaves the feed's validators unchanged, so the next
-poller fetches the same entries again: nothing is lost, and because entries are remembered by
-id, link and content, nothing is delivered twice. Unchanged and failed feeds are written
-together at the end of the cycle.
+changed feed in its own transaction: the feed's new state, its new entries and the deliveries they
+cause. A crash before that commit leaves the feed's validators unchanged, so the next poller fetches
+the same entries again: nothing is lost, and because entries are remembered by id, link and content,
+nothing is delivered twice. Unchanged and failed feeds are written together at the end of the cycle.
 
 Deliveries are rows (`feed_deliveries`); `bot.feeds.deliveries.DeliveryQueue` hands them to the
 sending side.
@@ -42,6 +41,7 @@ from bot.feeds.schedule import (
     utc_now,
     zone,
 )
+from bot.metrics import count_feed_fetches
 from bot.models import Page
 from bot.pipeline.fetch import Fetcher
 from bot.storage.db import Database
@@ -178,6 +178,7 @@ class FeedPoller:
                 return await self._fetch(*target)
 
         outcomes = await asyncio.gather(*(fetch_one(target) for target in targets))
+        count_feed_fetches(outcomes)
         tally = _Tally()
         quiet: list[_Outcome] = []
         for outcome in outcomes:

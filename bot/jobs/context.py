@@ -37,6 +37,7 @@ class WorkerContext:
         self.title: str | None = job.title
         self.cancel_reason: str | None = None
         self._last_write = float("-inf")
+        self.started = time.monotonic()  # the claim, for the render time
 
     @property
     def job(self) -> Job:

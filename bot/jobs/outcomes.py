@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ from bot.jobs.api import (
     JobOutcome,
 )
 from bot.jobs.rows import jsonable
+from bot.metrics import RENDER_TIME
 from bot.storage.repositories import LEASED, JobRepository
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 async def finish(service: JobService, ctx: WorkerContext, task: asyncio.Task[JobOutcome]) -> None:
     """Book the end of a handler: delivered, cancelled, queued for a retry, or failed."""
+    observe_render(ctx, task)
     job = ctx.job
     if task.cancelled():
         logger.info("job %s stopped (%s)", job.id, ctx.cancel_reason or "cancelled")
@@ -145,3 +148,18 @@ async def fail(
             await notify(failed)
         except Exception:
             logger.exception("failure handler for job %s raised", job.id)
+
+
+def observe_render(ctx: WorkerContext, task: asyncio.Task[JobOutcome]) -> None:
+    """Record the handler's time from the claim to its end, by how it ended."""
+    if task.cancelled():
+        outcome = "stopped"
+    elif task.exception() is None:
+        outcome = "delivered"
+    elif isinstance(task.exception(), JobCancelledError):
+        outcome = "cancelled"
+    else:
+        outcome = "error"
+    RENDER_TIME.labels(kind=ctx.job.request.kind, outcome=outcome).observe(
+        time.monotonic() - ctx.started
+    )

@@ -48,14 +48,10 @@ from bot.jobs.leases import (
 from bot.jobs.outcomes import fail, finish
 from bot.jobs.prefs import PrefsStore
 from bot.jobs.rows import job_from_row
+from bot.metrics import QUEUE_WAIT
 from bot.storage.db import Database
 from bot.storage.models import JobRow
-from bot.storage.repositories import (
-    LEASED,
-    JobRepository,
-    UsageRepository,
-    UserRepository,
-)
+from bot.storage.repositories import LEASED, JobRepository, UsageRepository, UserRepository
 
 logger = logging.getLogger(__name__)
 
@@ -434,6 +430,8 @@ class JobService:
                     row.dedupe_key, exclude_id=row.id, since=now - SHARED_RESULT_MAX_AGE
                 )
             job = job_from_row(row)
+        if job.attempts == 1 and job.created_at is not None:  # the wait before the first attempt
+            QUEUE_WAIT.labels(kind=job.request.kind).observe((now - job.created_at).total_seconds())
         logger.info("job %s claimed (attempt %s)", job.id, job.attempts)
         return job, shared
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 
-from sqlalchemy import text
-
+from bot.health import check_health, refresh_job_gauges
+from bot.metrics import exposition
 from bot.storage.db import Database
 from bot.telegram.webhook import HealthProbe, MetricsProbe
+
+logger = logging.getLogger(__name__)
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -20,18 +23,19 @@ def stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-def status_probes(db: Database) -> tuple[HealthProbe, MetricsProbe]:
-    """The /healthz check (the database answers) and the /metrics exposition."""
+def status_probes(db: Database, redis_url: str | None) -> tuple[HealthProbe, MetricsProbe]:
+    """The /healthz check (database, and Redis when configured) and the /metrics exposition
+    (job counts read from the database first: the whole fleet's, not this process's)."""
 
     async def health() -> tuple[bool, dict[str, str]]:
-        try:
-            async with db.session() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception as exc:
-            return False, {"database": f"error: {type(exc).__name__}"}
-        return True, {"database": "ok"}
+        report = await check_health(db, redis_url)
+        return report.ok, report.parts
 
-    def metrics() -> tuple[bytes, str]:
-        return b"", "text/plain; version=0.0.4; charset=utf-8"
+    async def metrics() -> tuple[bytes, str]:
+        try:
+            await refresh_job_gauges(db)
+        except Exception as exc:  # the rest of the metrics are still worth serving
+            logger.warning("job counts for /metrics: %r", exc)
+        return exposition()
 
     return health, metrics

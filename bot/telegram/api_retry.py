@@ -17,6 +17,8 @@ from typing import Any, Final
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
+from bot.metrics import TELEGRAM_ERRORS, telegram_code
+
 logger = logging.getLogger(__name__)
 
 # Waits before the 2nd, 3rd and 4th attempt. A 5xx from the Bot API is a front end restarting
@@ -27,6 +29,7 @@ ANSWER_RETRY_DELAYS: Final = (0.5, 1.0, 2.0)
 # to the rate limiter, which waits as long as Telegram asks).
 _RETRIED_STATUS_MIN: Final = 500
 _TOO_MANY_REQUESTS: Final = 429
+_FIRST_ERROR_STATUS: Final = 400
 
 
 class AnsweredError(NetworkError):
@@ -84,6 +87,8 @@ class RetryingRequest(HTTPXRequest):
                 connect_timeout=connect_timeout,
                 pool_timeout=pool_timeout,
             )
+            if code >= _FIRST_ERROR_STATUS:  # every error answer, retried here or not
+                TELEGRAM_ERRORS.labels(code=telegram_code(code)).inc()
             error = answered_error(code, payload)
             if error is None:
                 return code, payload

@@ -36,7 +36,7 @@ SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 — a hea
 MAX_UPDATE_BYTES: Final = 1024 * 1024
 
 HealthProbe = Callable[[], Awaitable[tuple[bool, dict[str, str]]]]
-MetricsProbe = Callable[[], tuple[bytes, str]]
+MetricsProbe = Callable[[], Awaitable[tuple[bytes, str]]]
 
 
 def webhook_url(public_url: str) -> str:
@@ -50,7 +50,7 @@ def _status_routes(health: HealthProbe, metrics: MetricsProbe) -> list[Route]:
         return JSONResponse({"ok": ok, "parts": parts}, status_code=200 if ok else 503)
 
     async def metrics_page(_request: Request) -> Response:
-        body, content_type = metrics()
+        body, content_type = await metrics()
         return Response(body, media_type=content_type)
 
     return [

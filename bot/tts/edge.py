@@ -41,6 +41,7 @@ from edge_tts.exceptions import EdgeTTSException, NoAudioReceived
 
 from bot.config import Settings
 from bot.errors import EngineBusyError, SynthesisError
+from bot.metrics import tts_request
 from bot.models import Clip, WordTiming
 from bot.tts.base import SpeechEngine
 
@@ -196,7 +197,8 @@ class EdgeEngine(SpeechEngine):
         for attempt in range(self.attempts):
             try:
                 async with self._slots:
-                    return await self._speak_once(text, name, rate)
+                    with tts_request(self.name):
+                        return await self._speak_once(text, name, rate)
             except _Transient as exc:
                 last = exc
                 if attempt + 1 == self.attempts:

@@ -26,6 +26,7 @@ from requests.adapters import HTTPAdapter
 
 from bot.config import Settings
 from bot.errors import EngineBusyError, SynthesisError
+from bot.metrics import tts_request
 from bot.models import Clip
 from bot.tts.base import SpeechEngine
 from bot.tts.cache import audio_sample_rate, clip_problem
@@ -176,7 +177,9 @@ class GTTSEngine(SpeechEngine):
         last: _Transient | None = None
         for attempt in range(self.attempts):
             try:
-                return await loop.run_in_executor(self._executor, self._send_once, request)
+                # The pool has a thread for every request in flight: no wait before sending.
+                with tts_request(self.name):
+                    return await loop.run_in_executor(self._executor, self._send_once, request)
             except _Transient as exc:
                 last = exc
                 if attempt + 1 == self.attempts:

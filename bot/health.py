@@ -1,0 +1,130 @@
+"""What ``/healthz`` and ``/metrics`` read: the database and Redis answering, and job counts.
+
+The Redis check speaks RESP over a plain asyncio stream (``PING``, after ``AUTH`` when the URL
+carries a password): health needs only a yes or no, and the ``redis`` client has its own home.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import func, select, text
+
+from bot.metrics import JOBS
+from bot.storage.db import Database
+from bot.storage.models import JobRow
+
+logger = logging.getLogger(__name__)
+
+# A health probe that waits longer than a load balancer's (typically 5 s) is useless; 2 s
+# leaves the other check time within the same probe.
+CHECK_TIMEOUT_SECONDS: Final = 2.0
+#: Every job state, so a state with no jobs reads 0 rather than disappearing.
+JOB_STATES: Final = (
+    "queued",
+    "running",
+    "rendered",
+    "delivering",
+    "delivered",
+    "failed",
+    "cancelled",
+)
+_REDIS_DEFAULT_PORT: Final = 6379
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """Whether every part answered, and each part's word ("ok" or what went wrong)."""
+
+    ok: bool
+    parts: dict[str, str]
+
+
+async def check_health(db: Database, redis_url: str | None) -> HealthReport:
+    """Check the database (``SELECT 1``) and, when configured, Redis (``PING``)."""
+    parts = {"database": await _check_database(db)}
+    if redis_url:
+        parts["redis"] = await _check_redis(redis_url)
+    return HealthReport(ok=all(word == "ok" for word in parts.values()), parts=parts)
+
+
+async def refresh_job_gauges(db: Database) -> None:
+    """Set ``hoerclub_jobs{state}`` from the database: the whole fleet's jobs, not ours."""
+    async with db.session() as session:
+        rows = await session.execute(select(JobRow.state, func.count()).group_by(JobRow.state))
+        counts = {str(state): int(count) for state, count in rows.all()}
+    for state in {*JOB_STATES, *counts}:
+        JOBS.labels(state=state).set(counts.get(state, 0))
+
+
+async def _check_database(db: Database) -> str:
+    if _sqlite_file_missing(db):
+        return "error: database file missing"
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except TimeoutError:
+        return "error: timeout"
+    except Exception as exc:
+        logger.warning("health: database check failed: %s", type(exc).__name__)
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+def _sqlite_file_missing(db: Database) -> bool:
+    """Whether the database is a SQLite file that is gone (an open connection still reads it)."""
+    name = db.url.database or ""
+    if not db.is_sqlite or not name or name == ":memory:" or name.startswith("file:"):
+        return False
+    return not Path(name).expanduser().exists()
+
+
+async def _check_redis(url: str) -> str:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            return await ping_redis_tcp(url)
+    except TimeoutError:
+        return "error: timeout"
+    except OSError as exc:
+        logger.warning("health: redis check failed: %s", type(exc).__name__)
+        return f"error: {type(exc).__name__}"
+
+
+async def ping_redis_tcp(url: str) -> str:
+    """``PING`` a Redis server named by a ``redis://`` or ``rediss://`` URL: "ok" or the error."""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    port = parts.port or _REDIS_DEFAULT_PORT
+    context = ssl.create_default_context() if parts.scheme == "rediss" else None
+    reader, writer = await asyncio.open_connection(host, port, ssl=context)
+    try:
+        if parts.password:
+            args = [unquote(parts.username or "default"), unquote(parts.password)]
+            writer.write(_resp("AUTH", *args))
+            answer = await reader.readline()
+            if not answer.startswith(b"+OK"):
+                return "error: auth refused"
+        writer.write(_resp("PING"))
+        await writer.drain()
+        answer = await reader.readline()
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    return "ok" if answer.startswith(b"+PONG") else "error: unexpected answer"
+
+
+def _resp(*args: str) -> bytes:
+    """A command as a RESP array of bulk strings."""
+    out = [f"*{len(args)}\r\n".encode()]
+    for arg in args:
+        data = arg.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
