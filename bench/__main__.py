@@ -15,6 +15,7 @@ BENCHMARKS = (
     "bench_summarize",
     "bench_feeds",
     "bench_room",
+    "bench_flood",
 )
 
 

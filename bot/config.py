@@ -86,6 +86,9 @@ class Settings(BaseSettings):
         TELEGRAM_DEFAULT_FILE_BASE_URL, alias="TELEGRAM_FILE_BASE_URL"
     )
     database_url: str | None = Field(None, alias="HOERCLUB_DATABASE_URL")
+    # redis://host:6379/0: Telegram's flood limits shared by every process of the fleet; unset,
+    # each process (one, with `hoerclub bot`) keeps them itself.
+    redis_url: str | None = Field(None, alias="HOERCLUB_REDIS_URL")
     workers: int = Field(3, ge=1, le=64, alias="HOERCLUB_WORKERS")
     allowed_users: Annotated[list[int], NoDecode] = Field(
         default_factory=list, alias="HOERCLUB_ALLOWED_USERS"
@@ -165,6 +168,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _check_redis_url(cls, value: object) -> object:
+        if value == "":
+            return None
+        if isinstance(value, str) and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("HOERCLUB_REDIS_URL starts with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("telegram_bot_token", mode="before")
     @classmethod

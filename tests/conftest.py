@@ -11,6 +11,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from tests.storage.dbsupport import POSTGRES_ENV
+from tests.support.redis_server import RedisServer, redis_server_binary, require_redis_server
 from tests.support.tools import in_ci
 
 SAMPLES = Path(__file__).parent / "data" / "pages"
@@ -48,6 +49,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """Under CI=true the database tests must run on PostgreSQL too."""
     if in_ci() and not os.environ.get(POSTGRES_ENV):
         raise pytest.UsageError(f"CI=true but {POSTGRES_ENV} is not set: PostgreSQL is not tested")
+    if in_ci() and redis_server_binary() is None:
+        raise pytest.UsageError("CI=true but redis-server is not installed: Redis is not tested")
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A fresh redis-server on a free port (the test may stop and start it again)."""
+    with RedisServer(require_redis_server()) as server:
+        yield server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -33,7 +33,7 @@ async def serve_web(
     services = await open_services(settings, lifecycle=False)
     try:
         await start_webhook_intake(services.app, public_url, secret)
-        health, metrics = status_probes(services.db, None)
+        health, metrics = status_probes(services.db, settings.redis_url)
         asgi = webhook_app(services.app, secret, health, metrics)
         await serve_asgi(asgi, settings.web_host, settings.web_port, stop, started=started)
         logger.info("stopping")

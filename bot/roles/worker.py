@@ -71,7 +71,7 @@ async def serve_worker(settings: Settings, stop: asyncio.Event | None = None) ->
         duties.begin()
         logger.info("worker @%s ready; %d job workers", app.bot.username, settings.workers)
         if settings.metrics_port is not None:
-            health, metrics = status_probes(db, None)
+            health, metrics = status_probes(db, settings.redis_url)
             await serve_asgi(
                 status_app(health, metrics), settings.web_host, settings.metrics_port, stop,
                 started=None,

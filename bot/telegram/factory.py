@@ -9,7 +9,6 @@ from typing import Any, Final
 
 from telegram import BotCommand, Update
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -29,6 +28,7 @@ from bot.telegram.api_retry import RetryingRequest
 from bot.telegram.audio_files import sweep_audio_forever
 from bot.telegram.feeds_delivery import DISPATCH_SECONDS, FeedDispatcher, FeedJobRunner
 from bot.telegram.feeds_handlers import FeedHandlers
+from bot.telegram.flood import build_rate_limiter
 from bot.telegram.handlers import BotHandlers
 from bot.telegram.keyboards import (
     ACTION_PREFIX,
@@ -131,9 +131,9 @@ def build_application(
         .request(RetryingRequest())
         .get_updates_request(UpdatesRequest())
         .rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=1,
-                overall_time_period=1 / OVERALL_MESSAGES_PER_SECOND,
+            build_rate_limiter(
+                settings,
+                overall_per_second=OVERALL_MESSAGES_PER_SECOND,
                 max_retries=RATE_LIMIT_RETRIES,
             )
         )

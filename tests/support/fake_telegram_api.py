@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -519,6 +519,7 @@ class BotApiState:
         self._failures: dict[str, deque[ApiError]] = {}
         self._drops: dict[str, deque[bool]] = {}
         self._global_sent: deque[float] = deque()
+        self._sends: list[tuple[float, int]] = []  # (monotonic time, chat id) of each send
         self._notes: list[str] = []
         self._withheld: list[JSONDict] = []
 
@@ -1151,6 +1152,7 @@ class BotApiState:
 
     def _flood(self, chat: _ChatState) -> None:
         if not self.flood_limits:
+            self._sends.append((time.monotonic(), chat.id))
             return
         now = time.monotonic()
         while self._global_sent and now - self._global_sent[0] >= 1.0:
@@ -1164,6 +1166,31 @@ class BotApiState:
                 raise too_many_requests(max(1, math.ceil(60.0 - (now - chat.sent_times[0]))))
             chat.sent_times.append(now)
         self._global_sent.append(now)
+        self._sends.append((now, chat.id))
+
+    def max_sends(
+        self,
+        window: float,
+        chats: Iterable[int] | None = None,
+        *,
+        since: float = -math.inf,
+        until: float = math.inf,
+    ) -> int:
+        """The most messages sent or edited (to `chats`, or to any) in one `window`-second
+        sliding window between the monotonic times `since` and `until`."""
+        wanted = None if chats is None else set(chats)
+        with self._lock:
+            times = [
+                at
+                for at, chat in self._sends
+                if (wanted is None or chat in wanted) and since <= at < until
+            ]
+        most, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= window:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
 
     def _formatted(
         self, p: Params, text_name: str, entities_name: str
