@@ -96,7 +96,6 @@ def run_round(
             "HOERCLUB_TTS_CONCURRENCY": "1",
             "HOERCLUB_MAX_WAITING_JOBS": str(max(len(v) for v in links.values())),
             "HOERCLUB_MAX_JOBS_PER_DAY": "1000",
-            "HOERCLUB_LOG_LEVEL": "WARNING",
         }
         web_env = {
             **common,
@@ -116,9 +115,8 @@ def run_round(
         ]
         try:
             web.wait_healthy(port, timeout=120)
-            # Workers are up once each has claimed nothing and logged nothing but readiness:
-            # give them the time to import and connect before the clock starts.
-            time.sleep(8.0)
+            for worker in fleet:  # the clock starts when every worker listens for jobs
+                worker.wait_logged("listening for new jobs", timeout=120)
             start = time.monotonic()
             sent_at: dict[int, float] = {}
             for user, items in links.items():
@@ -165,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_fleet")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--links", type=int, default=5, help="links per user")
-    parser.add_argument("--words", type=int, default=60, help="words per article")
+    parser.add_argument("--words", type=int, default=150, help="words per article")
     parser.add_argument("--delay", type=float, default=0.3, help="fake gTTS seconds a request")
     parser.add_argument("--fleets", default="1,2,4", help="worker processes per round")
     parser.add_argument("--timeout", type=float, default=1800.0)

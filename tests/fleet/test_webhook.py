@@ -85,6 +85,7 @@ async def test_the_webhook_wants_its_secret_and_an_update(
     assert [r.status_code for r in refused] == [403, 403, 403]
     assert [r.status_code for r in malformed] == [400, 400, 400, 400]
     assert metrics.status_code == 200
+    assert 'hoerclub_jobs{state="queued"} 0.0' in metrics.text
     await asyncio.sleep(1.0)  # a queued update would have written its row by now
     assert await job_states(data_dir_url(data)) == {}
     assert fake.sent(USER) == []
