@@ -4,8 +4,8 @@
 
 Needs PostgreSQL: HOERCLUB_BENCH_POSTGRES_URL (e.g. postgresql+asyncpg://u@127.0.0.1/bench); that
 database is wiped before each round. Every round starts a fresh fake Bot API server (updates
-reach `web` by webhook), one `web` process and N `worker` processes (each with the default
-job workers and one gTTS request at a time per job, so that a job's time is the network's),
+reach `web` by webhook), one `web` process and N `worker` processes (each with `--jobs` job
+workers and one gTTS request at a time per job, so that a job's time is the network's),
 against the fake gTTS endpoint answering each request after `--delay` seconds (300 ms, about
 Google's time). Each user sends its links one message each, all users at the same moment.
 
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -33,7 +35,7 @@ from tests.support.article_server import ArticleServer
 from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fleet import WEBHOOK_SECRET, RoleProcess, fleet_env, free_port
-from tests.support.pages import article_page
+from tests.support.pages import paragraphs
 
 URL_ENV = "HOERCLUB_BENCH_POSTGRES_URL"
 FIRST_USER = 20_001
@@ -51,6 +53,24 @@ class Round:
     web_rss_mb: float
     worker_rss_mb: float
     exactly_once: bool
+
+
+def unique_page(title: str, words: int, seed: int) -> bytes:
+    """A news page whose every sentence names its article: no clip is shared between links,
+    so each worker's clip cache answers nothing and every chunk costs a gTTS request."""
+    body = []
+    for p_index, text in enumerate(paragraphs(words, seed)):
+        sentences = re.split(r"(?<=[.!?])\s+", text)
+        marked = [
+            f"Bericht {seed}, Absatz {p_index}, Satz {k}: {s}" for k, s in enumerate(sentences)
+        ]
+        body.append(f"<p>{html.escape(' '.join(marked))}</p>")
+    head = f'<meta charset="utf-8"><title>{html.escape(title)}</title>'
+    head += f'<meta property="og:title" content="{html.escape(title)}">'
+    article = f"<article><h1>{html.escape(title)}</h1>{''.join(body)}</article>"
+    return (
+        f'<!doctype html><html lang="de"><head>{head}</head><body>{article}</body></html>'.encode()
+    )
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -94,6 +114,7 @@ def run_round(
             "HOERCLUB_TTS_ENGINE": "gtts",
             "HOERCLUB_GTTS_ENDPOINT": args.gtts_url,
             "HOERCLUB_TTS_CONCURRENCY": "1",
+            "HOERCLUB_WORKERS": str(args.jobs),
             "HOERCLUB_MAX_WAITING_JOBS": str(max(len(v) for v in links.values())),
             "HOERCLUB_MAX_JOBS_PER_DAY": "1000",
         }
@@ -162,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the rounds and print the table; 0 when every audio arrived exactly once."""
     parser = argparse.ArgumentParser(prog="python -m bench.bench_fleet")
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--links", type=int, default=5, help="links per user")
-    parser.add_argument("--words", type=int, default=150, help="words per article")
+    parser.add_argument("--links", type=int, default=3, help="links per user")
+    parser.add_argument("--words", type=int, default=50, help="words per article")
+    parser.add_argument("--jobs", type=int, default=2, help="job workers per process")
     parser.add_argument("--delay", type=float, default=0.3, help="fake gTTS seconds a request")
     parser.add_argument("--fleets", default="1,2,4", help="worker processes per round")
     parser.add_argument("--timeout", type=float, default=1800.0)
@@ -174,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(n) for n in args.fleets.split(",")]
     print(
         f"workload: {args.users} users x {args.links} links = {args.users * args.links} links, "
-        f"{args.words} words each, fake gTTS {args.delay * 1000:.0f} ms a request, "
-        f"one web + {'/'.join(map(str, sizes))} workers on PostgreSQL",
+        f"{args.words} words each (+ a mark per sentence), fake gTTS {args.delay * 1000:.0f} ms "
+        f"a request, one gTTS request at a time per job, {args.jobs} job workers per process, "
+        f"one web + {'/'.join(map(str, sizes))} worker processes on PostgreSQL",
         flush=True,
     )
     rounds: list[Round] = []
@@ -195,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                     title = f"Bericht {size}-{u}-{n}"
                     link = articles.add_route(
                         f"/r{size}/u{u}/a{n}.html",
-                        body=article_page(title, args.words, seed=size * 10_000 + u * 100 + n),
+                        body=unique_page(title, args.words, seed=size * 10_000 + u * 100 + n),
                     )
                     links[user].append((link, title))
             rounds.append(run_round(size, links, args, Path(tmp)))
