@@ -310,21 +310,6 @@ def _cmd_bot(settings: Settings) -> int:
     return int(run_bot(settings))
 
 
-def _cmd_role(role: str, settings: Settings) -> int:
-    if settings.telegram_bot_token is None:
-        raise UsageError("TELEGRAM_BOT_TOKEN is not set")
-    if role == "web":
-        from bot.roles.credentials import web_credentials  # noqa: PLC0415
-
-        web_credentials(settings)  # before importing the wiring, which logs
-        from bot.roles.web import run_web  # noqa: PLC0415
-
-        return run_web(settings)
-    from bot.roles.worker import run_worker  # noqa: PLC0415
-
-    return run_worker(settings)
-
-
 async def _cmd_maintenance(args: argparse.Namespace, settings: Settings) -> int:
     """Check the database, optionally back it up, then prune tables, clip cache and old audio."""
     from bot.app import maintain  # noqa: PLC0415 — the bot's wiring only for this command
@@ -477,7 +462,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bot":
             return _cmd_bot(settings)
         if args.command in ("web", "worker"):
-            return _cmd_role(args.command, settings)
+            from bot.roles import run_role  # noqa: PLC0415
+
+            return run_role(args.command, settings)
         if args.command == "run":
             if settings.telegram_bot_token is not None:
                 return _cmd_bot(settings)
