@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import html
 import os
 import re
@@ -145,18 +146,22 @@ def run_round(
                 for link, _ in items:
                     fake.send_text(user, link)
             first: dict[int, float] = {}
-
-            def progress(f: FakeTelegram) -> bool | None:
+            # Looked at four times a second rather than on every change of the fake's state:
+            # reading every chat's messages holds the fake's lock, which the workers' calls need.
+            deadline = start + args.timeout
+            while True:
                 now = time.monotonic()
                 done = 0
                 for user in users:
-                    n = sum(1 for m in f.sent(user) if m.kind == "audio")
+                    n = sum(1 for m in fake.sent(user) if m.kind == "audio")
                     if n and user not in first:
                         first[user] = now - sent_at[user]
                     done += n
-                return done >= total or None
-
-            fake.wait_for_sync(progress, timeout=args.timeout, what="every audio")
+                if done >= total:
+                    break
+                if now > deadline:
+                    raise TimeoutError(f"{done} of {total} audios after {args.timeout:.0f} s")
+                time.sleep(0.25)
             seconds = time.monotonic() - start
             time.sleep(1.0)  # a second copy of anything would arrive now
             web_rss = _peak_rss_mb(web.pid)
@@ -189,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=0.3, help="fake gTTS seconds a request")
     parser.add_argument("--fleets", default="1,2,4", help="worker processes per round")
     parser.add_argument("--timeout", type=float, default=1800.0)
+    parser.add_argument("--logs", type=Path, help="keep the processes' logs in this directory")
     args = parser.parse_args(argv)
     if not os.environ.get(URL_ENV):
         print(f"bench_fleet: set {URL_ENV} to a PostgreSQL database it may wipe; skipped")
@@ -205,7 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     with (
         ArticleServer() as articles,
         FakeGTTS() as gtts,
-        tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp,
+        (
+            contextlib.nullcontext(str(args.logs))
+            if args.logs
+            else tempfile.TemporaryDirectory(prefix="bench-fleet-")
+        ) as tmp,
     ):
         gtts.delay = args.delay
         args.gtts_url = gtts.url

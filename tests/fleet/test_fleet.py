@@ -125,17 +125,21 @@ async def test_a_fleet_delivers_every_audio_once_and_survives_a_killed_worker(
             )
             fake.send_text(chat, link)
 
-    def delivered(f: FakeTelegram) -> int:
-        return sum(1 for chat in titles for m in f.sent(chat) if m.kind == "audio")
+    async def wait_delivered(n: int, timeout: float) -> None:
+        # Polled: reading every chat on each change of the fake would hold up its answers.
+        deadline = asyncio.get_running_loop().time() + timeout
+        while sum(1 for c in titles for m in fake.sent(c) if m.kind == "audio") < n:
+            assert asyncio.get_running_loop().time() < deadline, f"not {n} audios in time"
+            await asyncio.sleep(0.25)
 
-    await fake.wait_for(lambda f: delivered(f) >= 20 or None, timeout=180, what="20 audios")
+    await wait_delivered(20, timeout=180)
     [holder] = [w for w in workers if w.logged(DUTIES)]
     held = await _stop_mid_render(holder, url)
     holder.kill()
     others = [w for w in workers if w is not holder]
 
     total = CHATS * LINKS_PER_CHAT
-    await fake.wait_for(lambda f: delivered(f) >= total or None, timeout=300, what="all audios")
+    await wait_delivered(total, timeout=300)
     await asyncio.sleep(1.5)  # a second copy of anything would arrive now
     for chat, expected in titles.items():
         got = [m.audio["title"] for m in fake.sent(chat) if m.kind == "audio" and m.audio]
