@@ -1,7 +1,10 @@
-"""One `web` and three `worker` processes on PostgreSQL and Redis: 200 links from 20 chats,
-every audio arrives exactly once and never more than 30 sends in a second, and a worker killed
-mid-render (the one holding the singleton duties) has its job finished by another while another
-process takes the duties over."""
+"""One `web` and three `worker` processes on PostgreSQL: 200 links from 20 chats, every audio
+arrives exactly once, and a worker killed mid-render (the one holding the singleton duties) has
+its job finished by another while another process takes the duties over.
+
+Without Redis each process keeps Telegram's 30 messages a second on its own, which keeps this
+run near 50 s; with the shared limiter the fleet's sends queue behind one 30/s window and the
+same run takes about 90 s (the Redis tests check that window)."""
 
 from __future__ import annotations
 
@@ -21,7 +24,6 @@ from tests.support.fake_gtts import FakeGTTS
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.fleet import WEBHOOK_SECRET, RoleProcess, fleet_env, free_port
 from tests.support.pages import article_page
-from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get(POSTGRES_ENV), reason=f"{POSTGRES_ENV} is not set (the fleet needs it)"
@@ -65,7 +67,6 @@ async def test_a_fleet_delivers_every_audio_once_and_survives_a_killed_worker(
     *,
     articles: ArticleServer,
     gtts: FakeGTTS,
-    redis_server: RedisServer,
     processes: list[RoleProcess],
     tmp_path: Path,
 ) -> None:
@@ -81,7 +82,6 @@ async def test_a_fleet_delivers_every_audio_once_and_survives_a_killed_worker(
         "HOERCLUB_GTTS_ENDPOINT": gtts.url,
         "HOERCLUB_MAX_WAITING_JOBS": str(LINKS_PER_CHAT),
         "HOERCLUB_HOST_INTRO": "false",
-        "HOERCLUB_REDIS_URL": redis_server.url,
     }
     web = RoleProcess(
         "web",
@@ -145,7 +145,6 @@ async def test_a_fleet_delivers_every_audio_once_and_survives_a_killed_worker(
         got = [m.audio["title"] for m in fake.sent(chat) if m.kind == "audio" and m.audio]
         assert sorted(got) == sorted(expected), chat
     assert await job_states(url) == {"delivered": total}
-    assert fake.max_sends(1.0) <= 30  # Telegram's limit held for the fleet as a whole
     for job_id in held:  # the killed worker's jobs were taken up and finished by another
         assert any(w.logged(rf"job {job_id} resumed \(was running") for w in others), job_id
     deadline = asyncio.get_running_loop().time() + 30
