@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = (
     "bench_extract",
+    "bench_pdf",
     "bench_normalize",
     "normalize_accuracy",
     "bench_tts",

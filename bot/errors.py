@@ -53,6 +53,12 @@ class TooLargeError(SourceError):
     key = "error.too_large"
 
 
+class TooManyRedirectsError(SourceError):
+    """The link redirects more often than the fetcher follows."""
+
+    key = "error.redirects"
+
+
 class FetchTimeoutError(SourceError):
     """The page did not arrive in time."""
 
@@ -100,6 +106,24 @@ class PaywallError(NoArticleError):
     """The page shows a paywall or a consent wall instead of the article."""
 
     key = "error.paywall"
+
+
+class PdfScannedError(NoArticleError):
+    """The PDF has no text layer (a scan or pictures of pages): there is nothing to read."""
+
+    key = "error.pdf_scanned"
+
+
+class PdfEncryptedError(NoArticleError):
+    """The PDF is protected by a password."""
+
+    key = "error.pdf_encrypted"
+
+
+class PdfBrokenError(NoArticleError):
+    """The file claims to be a PDF but cannot be read."""
+
+    key = "error.pdf_broken"
 
 
 class ArticleTooLongError(HoerclubError):

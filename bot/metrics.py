@@ -73,11 +73,13 @@ FEED_FETCHES: Final = Counter(
     ["outcome"],
 )
 
-#: The render outcomes (values of RENDER_TIME's `outcome` label).
-RENDER_OUTCOMES: Final = ("delivered", "cancelled", "error", "stopped")
 #: The feed fetch outcomes (values of FEED_FETCHES' `outcome` label).
 FEED_OUTCOMES: Final = ("fetched", "not_modified", "error")
 _NOT_MODIFIED: Final = 304
+# Every outcome is exported from the start, at 0: a rate over a series that appears only with
+# its first error would miss that error.
+for _outcome in FEED_OUTCOMES:
+    FEED_FETCHES.labels(outcome=_outcome)
 
 
 class _Answer(Protocol):

@@ -177,6 +177,8 @@ class AudioResult:
     # Every engine that spoke, in order (more than one when a fallback stepped in mid-article).
     engines: tuple[str, ...] = ()
     subtitles: Path | None = None  # the WebVTT file beside the audio, when asked for
+    # Each part's chapters (title, start s within the part), as the files' tags carry them.
+    part_chapters: tuple[tuple[tuple[str, float], ...], ...] = ()
 
     @property
     def path(self) -> Path:

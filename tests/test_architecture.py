@@ -52,6 +52,7 @@ HOMES = {
     "starlette": "bot.telegram.webhook",
     "uvicorn": "bot.telegram.webhook",
     "prometheus_client": "bot.metrics",
+    "pypdf": "bot.pipeline.pdf",
 }
 
 

@@ -33,8 +33,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.errors import HoerclubError
 
 # "roundup": a chat's Morgenrunde, several feed stories in one audio (its source is their JSON).
-JobKind = Literal["url", "text", "roundup"]
-JOB_KINDS: Final[tuple[JobKind, ...]] = ("url", "text", "roundup")
+# "pdf": a PDF sent as a file (its source names the Telegram file: see `pdf_source`).
+JobKind = Literal["url", "text", "roundup", "pdf"]
+JOB_KINDS: Final[tuple[JobKind, ...]] = ("url", "text", "roundup", "pdf")
 # What a job makes of its article: the whole of it, its short version, or the Raumgespräch.
 Variant = Literal["full", "summary", "talk"]
 VARIANTS: Final[tuple[Variant, ...]] = ("full", "summary", "talk")
@@ -352,10 +353,34 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(query), ""))
 
 
+@dataclass(frozen=True)
+class SentFile:
+    """A file a user sent: Telegram's ids for it and its name."""
+
+    unique_id: str  # the same file sent again has the same one
+    file_id: str  # what downloads it
+    name: str = ""
+
+
+def pdf_source(sent: SentFile) -> str:
+    """The source of a "pdf" job: "<unique id>:<file id>:<name>" (ids hold no colon)."""
+    return f"{sent.unique_id}:{sent.file_id}:{sent.name}"
+
+
+def parse_pdf_source(source: str) -> SentFile | None:
+    """The file a "pdf" job's source names, or None for a malformed one."""
+    parts = source.split(":", 2)
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        return None
+    return SentFile(parts[0], parts[1], parts[2])
+
+
 def article_key(kind: JobKind, source: str) -> str:
-    """The cache key of an article: its normalised URL, or a hash of the text."""
+    """The cache key of an article: its normalised URL, the sent file, or a hash of the text."""
     if kind == "url":
         return normalize_url(source)
+    if kind == "pdf":
+        return "pdf:" + source.split(":", 1)[0]
     text = " ".join(source.split())
     return "text:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 

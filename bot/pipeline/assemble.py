@@ -109,6 +109,8 @@ class AssembledAudio:
     chapters: tuple[tuple[str, float], ...] = ()
     method: Literal["frames", "frames+encode", "pcm+encode"] = "frames"
     sizes: tuple[int, ...] = field(default_factory=tuple)
+    # Each part's own chapters (title, start s from the part's start), as its tags carry them.
+    part_chapters: tuple[tuple[tuple[str, float], ...], ...] = ()
 
 
 def _part_paths(out_path: Path, count: int) -> list[Path]:
@@ -405,6 +407,7 @@ def _write_frames(
         duration_seconds=sum(part.seconds for part in parts),
         part_durations=tuple(part.seconds for part in parts),
         chapters=tuple(chapters),
+        part_chapters=tuple(tuple(p) for p in per_part),
         method="frames",
         sizes=tuple(sizes),
     )
@@ -457,6 +460,7 @@ async def _write_encoded(
                 duration_seconds=sum(part.seconds for part in parts) / tempo,
                 part_durations=tuple(part.seconds / tempo for part in parts),
                 chapters=tuple(chapters),
+                part_chapters=tuple(tuple(p) for p in per_part),
                 method=method,
                 sizes=tuple(sizes),
             )

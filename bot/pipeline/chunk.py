@@ -72,6 +72,11 @@ _FUNCTION_WORDS: Final = word_set(
     """
 )
 _ADJECTIVE_ENDINGS: Final = ("e", "en", "er", "es", "em")
+# Number words as the normaliser writes them (not "acht" alone as an ending: "macht").
+_NUMBER_WORD_ENDINGS: Final = (
+    "zig", "ßig", "hundert", "tausend", "zehn", "elf", "zwölf", "eins", "zwei", "drei", "vier",
+    "fünf", "sechs", "sieben", "neun", "hundertacht", "tausendacht",
+)  # fmt: skip
 _WEAK_ENDINGS: Final = word_set(
     """
     der die das den dem des ein eine einen einem einer eines am im an in um zum zur vom
@@ -106,11 +111,26 @@ _Q_COMMA: Final = 35.0
 _Q_CONJUNCTION: Final = 20.0
 _Q_WORD: Final = 0.0
 _Q_WEAK: Final = -15.0
+# A cut without punctuation is heard as a drop inside a clause (gTTS reads each request as an
+# utterance). Worth as much as a request when gTTS packs segments: the chunker pays up to one
+# more request to avoid one such cut. Measured with `python -m bench.bench_normalize
+# --tradeoff`: the two sample news articles go from 16 to 6 mid-clause cuts (55.6 % to 85.0 %
+# of splits at punctuation) for 48 → 55 requests, the 2,000-word bench article from 90 to 37
+# (47.7 % to 80.7 %) for 199 → 231; 6 and 37 are the fewest possible (−800 gives the same),
+# so 90 % is out of reach without cutting at extra commas only to raise the share. `--wall`:
+# the 2,000 words as a finished file against the fake gTTS at 300 ms a request take 17.0 s
+# instead of 15.4 s at 4 requests in flight (8.8 s instead of 8.1 s at 8); the 90 % setting
+# (1.85 times the requests, the same 6 and 37 mid-clause cuts) would take 20.2 s (10.4 s).
+_Q_MID_CLAUSE: Final = -400.0
 # Cuts heard as a drop in the middle of a phrase (see `_phrase_penalty`).
 _Q_AFTER_FUNCTION_WORD: Final = -300.0
 _Q_IN_NAME: Final = -200.0
 _Q_ADJECTIVE_NOUN: Final = -150.0
 _Q_IN_QUOTATION: Final = -300.0
+# Fewer characters than this between a mid-clause cut and its sentence's start or end leave an
+# orphan ("verteidigt."); such a cut loses to any other mid-clause cut in reach.
+_ORPHAN_CHARS: Final = 24
+_Q_ORPHAN: Final = 100.0
 # A quotation this short is heard in one breath: no cut inside it.
 _SHORT_QUOTATION: Final = 80
 _Q_SPLIT_SHORT_SENTENCE: Final = 250.0  # penalty for cutting a sentence that would fit
@@ -148,11 +168,22 @@ def _phrase_penalty(token: str, nxt: str) -> float:
         return _Q_IN_NAME  # "Softwareunternehmen Alpha | Exploration"
     if word.islower() and word.endswith(_ADJECTIVE_ENDINGS):
         return _Q_ADJECTIVE_NOUN  # "hochkarätigen | Auftritten"
+    if word.islower() and (word.endswith(_NUMBER_WORD_ENDINGS) or word == "acht"):
+        return _Q_ADJECTIVE_NOUN  # a number and its noun: "vierundzwanzigtausend | Punkten"
     return _Q_WORD
 
 
 def _cut(token: str, nxt: str) -> tuple[float, bool]:
     """Quality of a cut between two tokens, and whether a sentence ends there."""
+    quality, end = _cut_quality(token, nxt)
+    if quality < _Q_COMMA and not end:
+        # No punctuation: heard as a drop inside a clause. A cut inside a phrase counts three
+        # times, so that one of them never replaces two or three plain mid-clause cuts.
+        quality += _Q_MID_CLAUSE * (3 if quality < _Q_WEAK else 1)
+    return quality, end
+
+
+def _cut_quality(token: str, nxt: str) -> tuple[float, bool]:
     last = token[-1]
     if last.isalnum():
         # The common case, a plain word: no sentence end, no abbreviation.
@@ -261,6 +292,19 @@ def _chunk_paragraph(
     pos = [0] * (n + 1)
     for k in range(n):
         pos[k + 1] = pos[k] + len(texts[k]) + seps[k]
+
+    # A cut without punctuation that leaves a word or two alone at the start or end of its
+    # sentence ("… in der Bundesliga | verteidigt.") is heard as an orphan: take another one.
+    start = 0
+    for k in range(n):
+        if ends[k]:
+            for inner in range(start, k):
+                if quality[inner] < _Q_COMMA and quality[inner] > _Q_FORBIDDEN:
+                    left = pos[inner + 1] - pos[start]
+                    right = pos[k + 1] - pos[inner + 1]
+                    if min(left, right) < _ORPHAN_CHARS:
+                        quality[inner] -= _Q_ORPHAN
+            start = k + 1
 
     # A sentence that fits in one chunk is not cut unless that saves several requests.
     start = 0

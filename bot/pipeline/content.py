@@ -120,8 +120,15 @@ def detect_charset(content: bytes) -> str:
         pass
     else:
         return "utf-8"
-    best = charset_normalizer.from_bytes(content[:DETECT_BYTES]).best()
+    sample = content[:DETECT_BYTES]
+    best = charset_normalizer.from_bytes(sample).best()
     if best is None:
+        return "cp1252"
+    # A short German text fits many single-byte code pages equally well ("Maß daß Grüße"
+    # came out as Farsi cp1006, "Straße" as mac-iceland "Straþe"): windows-1252, in which
+    # undeclared German text is written, wins every tie.
+    western = charset_normalizer.from_bytes(sample, cp_isolation=["cp1252"]).best()
+    if western is not None and western.chaos <= best.chaos:
         return "cp1252"
     return normalize_charset(best.encoding) or "cp1252"
 

@@ -41,6 +41,12 @@ LEAD_MIN_WORDS: Final = 8
 LEAD_MAX_WORDS: Final = 120
 
 _WS = re.compile(r"\s+")
+# Characters XML forbids: lxml keeps them in the parsed tree, but trafilatura's copies of it
+# fail on them and it then finds no content at all, so a single vertical tab, form feed or
+# escape character in a page lost the whole article. Form feed and vertical tab separate
+# words; the other controls and the noncharacters U+FFFE/U+FFFF are dropped.
+_XML_SPACES: Final = re.compile(r"[\x0b\x0c]")
+_XML_FORBIDDEN: Final = re.compile(r"[\x00-\x08\x0e-\x1f\ufffe\uffff]")
 
 
 def _tidy(text: str) -> str:
@@ -246,8 +252,12 @@ class ParsedPage:
 
 def parse_page(html: str) -> ParsedPage:
     """Parse HTML once; raise NoArticleError when it cannot be parsed at all."""
+    html = _XML_FORBIDDEN.sub("", _XML_SPACES.sub(" ", html))
     try:
-        tree = lxml_html.document_fromstring(html)
+        # libxml2 drops the WHOLE document past 255 levels of nesting unless told the tree
+        # may be huge (then past a few thousand); a parser per call, as lxml's are not shared
+        # between threads.
+        tree = lxml_html.document_fromstring(html, parser=lxml_html.HTMLParser(huge_tree=True))
     except (etree.ParserError, ValueError) as exc:
         raise NoArticleError("the page could not be parsed") from exc
     json_ld = _json_ld(tree)

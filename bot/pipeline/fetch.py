@@ -31,6 +31,7 @@ from bot.errors import (
     NotAnArticleError,
     SourceError,
     TooLargeError,
+    TooManyRedirectsError,
     UnreachableError,
 )
 from bot.models import Page
@@ -65,6 +66,21 @@ ACCEPT_ENCODING: Final = "gzip, deflate"
 MAX_PORT: Final = 65535
 # Connection attempts per hop when a name has several permitted addresses (IPv6 then IPv4, ...).
 MAX_ADDRESS_ATTEMPTS: Final = 3
+
+
+# Where a redirect's Location waits for our loop: httpx builds its own next request from a
+# Location header before returning the response, and raises on one it cannot parse (a `data:`
+# or `javascript:` target, an octal host), which would end the fetch with no reason a user can
+# read; our loop parses every hop itself (`parse_source_url`), so httpx must not see it.
+_LOCATION: Final = "x-hoerclub-location"
+
+
+async def _take_location(response: httpx.Response) -> None:
+    """Move a redirect's Location header out of httpx's sight (see _LOCATION)."""
+    location = response.headers.get("location")
+    if location is not None:
+        del response.headers["location"]
+        response.headers[_LOCATION] = location
 
 
 def _no_cookies() -> CookieJar:
@@ -267,6 +283,7 @@ class Fetcher:
             trust_env=False,  # a proxy from the environment would bypass the address pin
             timeout=httpx.Timeout(self._timeout),
             cookies=_no_cookies(),
+            event_hooks={"response": [_take_location]},
             headers={
                 "User-Agent": USER_AGENT,
                 "Accept-Language": ACCEPT_LANGUAGE,
@@ -356,14 +373,14 @@ class Fetcher:
                 if response.status_code not in REDIRECT_STATUSES:
                     page = await self._page(url, current, response, accept, trace)
                     return dataclasses.replace(page, redirects=tuple(hops))
-                location = response.headers.get("location")
+                location = response.headers.get(_LOCATION)
                 if not location:
                     raise HTTPStatusError(
                         f"HTTP {response.status_code} without a Location",
                         status=response.status_code,
                     )
                 if hop == MAX_REDIRECTS:
-                    raise SourceError(
+                    raise TooManyRedirectsError(
                         f"more than {MAX_REDIRECTS} redirects", limit=MAX_REDIRECTS, url=url
                     )
                 current = parse_source_url(urljoin(str(current), location))

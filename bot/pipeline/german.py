@@ -100,6 +100,8 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "zzgl.": "zuzüglich",
     "abzgl.": "abzüglich",
     "bzgl.": "bezüglich",
+    "wg.": "wegen",
+    "MwSt.": "Mehrwertsteuer",
     "betr.": "betreffend",
     "allg.": "allgemein",
     "urspr.": "ursprünglich",
@@ -196,7 +198,7 @@ BEFORE_NUMBER: Final[dict[str, tuple[str, str]]] = {
 KNOWN_ABBREVIATIONS: Final = frozenset(
     {"ausg.", "bes.", "Corp.", "d. J.", "d. Ä.", "Dipl.", "ff.", "Ges.", "GmbH.", "hins.",
      "i. V.", "Inc.", "Ing.", "Inh.", "jur.", "k. o.", "Kfm.", "Ltd.", "med.", "Mr.", "Mrs.",
-     "Ms.", "MwSt.", "n. N.", "nat.", "Pfd.", "reg.", "rer.", "u.s.w.", "Ztg.", "Nr.", "Nrn.",
+     "Ms.", "n. N.", "nat.", "Pfd.", "reg.", "rer.", "u.s.w.", "Ztg.", "Nr.", "Nrn.",
      "Abs.", "Bd.", "Kap.", "Fr."}
 )  # fmt: skip
 # Abbreviations that are also a name or a word at the end of a sentence ("… sagte Jan.",

@@ -18,6 +18,7 @@ import openai
 
 from bot.config import Settings
 from bot.errors import LanguageModelError
+from bot.redact import redact_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class LLMConfig:
         if not (settings.llm_base_url and settings.llm_model):
             return None
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        redact_secrets(key)
         return cls(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout)
 
 

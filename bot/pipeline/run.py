@@ -215,8 +215,9 @@ class Pipeline:
     ) -> Prepared:
         """Check limits, lay out the script (unless given) and cut it into engine-sized chunks."""
         truncated = False
-        if options.truncate_words is not None and article.words > options.truncate_words:
-            article = truncate_article(article, options.truncate_words)
+        first = options.truncate_words  # a button's data: a forged one may say any number
+        if first is not None and article.words > min(first, self.settings.max_article_words):
+            article = truncate_article(article, min(first, self.settings.max_article_words))
             truncated = True
         elif article.words > self.settings.max_article_words:
             raise ArticleTooLongError(
@@ -376,6 +377,7 @@ class Pipeline:
             part_durations=tuple(assembled.part_durations),
             engines=tuple(engines),
             subtitles=subtitles,
+            part_chapters=assembled.part_chapters,
         )
 
     async def _speak_with_chain(

@@ -349,6 +349,13 @@ def summarize(article: Article, seconds: float = DEFAULT_SUMMARY_SECONDS) -> Art
         candidates.discard(best)
         total += unit_words[best]
 
+    if not chosen:
+        # Every unit is longer than the whole summary may be (run-on text without sentence
+        # ends): the opening words then, rather than a summary of the headline alone.
+        first = sentences[units[0][0]]
+        opening = first.text.split()[: max(1, target - title_words)]
+        cut = dataclasses.replace(first, text=" ".join(opening) + " …", words=len(opening))
+        return _rebuild(marked, [cut])
     keep = sorted(i for u in chosen for i in units[u])
     return _rebuild(marked, [sentences[i] for i in keep])
 

@@ -37,6 +37,7 @@ from bot.telegram.keyboards import (
     parse_first_part,
     parse_variant,
 )
+from bot.telegram.later import LaterHandlers
 from bot.telegram.links import (
     links_in_message,
     message_text,
@@ -69,8 +70,8 @@ TEXT_MESSAGES_MAX: Final = 4
 W = TypeVar("W", bound=_NamesJob)
 
 
-class AudioButtons(Intake):
-    """Buttons that name a job and start a follow-up of it."""
+class AudioButtons(Intake, LaterHandlers):
+    """Buttons that name a job and start a follow-up of it (or put its audio aside)."""
 
     async def _pressed(
         self, update: Update, parse: Callable[[str], W | None]
@@ -188,6 +189,9 @@ class AudioButtons(Intake):
             return
         if action == "text":
             await self._send_text(query, pressed, job.id, locale)
+            return
+        if action == "later":
+            await self.put_aside(query, user.id, job, locale)
             return
         if action == "again":
             prefs = dataclasses.replace(prefs, fresh=True)

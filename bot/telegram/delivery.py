@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.errors import HoerclubError
 from bot.jobs.api import AudioFormat
 from bot.telegram.api_retry import AnsweredError
+from bot.telegram.chapters import Chapters, with_chapters
 from bot.telegram.texts import AudioMeta, CaptionNotes, build_caption, shorten, t
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Parcel:
     duration: float
     part: int = 1
     parts: int = 1
+    chapters: Chapters = ()  # this file's chapters, from its start
 
 
 def performer_of(meta: AudioMeta) -> str:
@@ -93,13 +95,15 @@ _UNSAFE_NAME: Final = re.compile(r'[\x00-\x1f/\\:*?"<>|]+')
 FILE_TITLE_CHARS: Final = 60
 
 
-def audio_filename(meta: AudioMeta, ext: str, part: int = 1, parts: int = 1) -> str:
-    """A file name a listener recognises: "2021-02-15 Elon Musk auf Twitter.mp3"."""
+def audio_filename(
+    meta: AudioMeta, ext: str, part: int = 1, parts: int = 1, locale: str = "de"
+) -> str:
+    """A file name a listener recognises: "2021-02-15 Elon Musk auf Twitter (1 von 2).mp3"."""
     title = _UNSAFE_NAME.sub(" ", meta.title or "Hörclub")
     title = shorten(title, FILE_TITLE_CHARS).strip(" .") or "Hörclub"
     name = f"{meta.date[:10]} {title}" if meta.date else title
     if parts > 1:
-        name += f" ({part} von {parts})"
+        name += " " + t("file.part", locale, part=part, parts=parts)
     return f"{name}.{ext}"
 
 
@@ -138,6 +142,7 @@ async def send_parcel(
     caption = build_caption(
         meta, parcel.duration, locale, part=parcel.part, parts=parcel.parts, notes=notes
     )
+    caption = with_chapters(caption, parcel.chapters, locale)
     reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
     media: Path | str = parcel.media
     upload = isinstance(media, Path)
@@ -153,7 +158,7 @@ async def send_parcel(
             reply_parameters=reply,
             reply_markup=buttons,
             filename=(
-                audio_filename(meta, media.suffix.lstrip("."), parcel.part, parcel.parts)
+                audio_filename(meta, media.suffix.lstrip("."), parcel.part, parcel.parts, locale)
                 if isinstance(media, Path)
                 else None
             ),
@@ -174,7 +179,7 @@ async def send_parcel(
             reply_parameters=reply,
             reply_markup=buttons,
             filename=(
-                audio_filename(meta, media.suffix.lstrip("."), parcel.part, parcel.parts)
+                audio_filename(meta, media.suffix.lstrip("."), parcel.part, parcel.parts, locale)
                 if isinstance(media, Path)
                 else None
             ),
@@ -192,12 +197,20 @@ async def send_parcel(
     )
 
 
-def parcels_for(paths: Sequence[Path], durations: Sequence[float], total: float) -> list[Parcel]:
-    """One parcel per rendered part, numbered "Teil i/n" when there are several."""
+def parcels_for(
+    paths: Sequence[Path],
+    durations: Sequence[float],
+    total: float,
+    chapters: Sequence[Chapters] = (),
+) -> list[Parcel]:
+    """One parcel per rendered part, numbered "Teil i/n" when there are several, each with
+    its own chapters."""
     count = len(paths)
     if len(durations) != count:
         durations = [total / max(count, 1)] * count
+    if len(chapters) != count:
+        chapters = [()] * count
     return [
-        Parcel(path, duration, index + 1, count)
+        Parcel(path, duration, index + 1, count, chapters[index])
         for index, (path, duration) in enumerate(zip(paths, durations, strict=True))
     ]

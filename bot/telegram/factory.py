@@ -30,12 +30,14 @@ from bot.telegram.feeds_delivery import DISPATCH_SECONDS, FeedDispatcher, FeedJo
 from bot.telegram.feeds_handlers import FeedHandlers
 from bot.telegram.flood import build_rate_limiter
 from bot.telegram.handlers import BotHandlers
+from bot.telegram.history import HISTORY_PREFIX
 from bot.telegram.keyboards import (
     ACTION_PREFIX,
     FIRST_PART_PREFIX,
     SETTINGS_PREFIX,
     VARIANT_PREFIX,
 )
+from bot.telegram.later import LATER_PREFIX
 from bot.telegram.logsafety import protect_token
 from bot.telegram.texts import t
 from bot.telegram.updates import PerChatUpdateProcessor, UpdatesRequest
@@ -74,6 +76,9 @@ COMMANDS_DE: Final = (
     ("einstellungen", "commands.settings"),
     ("stimme", "commands.voice"),
     ("status", "commands.status"),
+    ("verlauf", "commands.history"),
+    ("spaeter", "commands.later"),
+    ("liste", "commands.list"),
     ("abbrechen", "commands.cancel"),
     ("hilfe", "commands.help"),
     ("start", "commands.start"),
@@ -91,6 +96,9 @@ COMMANDS_EN: Final = (
     ("settings", "commands.settings"),
     ("voice", "commands.voice"),
     ("status", "commands.status"),
+    ("history", "commands.history"),
+    ("later", "commands.later"),
+    ("list", "commands.list"),
     ("cancel", "commands.cancel"),
     ("help", "commands.help"),
     ("start", "commands.start"),
@@ -157,6 +165,9 @@ def build_application(
     app.add_handler(CommandHandler(["stimme", "voice"], handlers.cmd_voice))
     app.add_handler(CommandHandler("status", handlers.cmd_status))
     app.add_handler(CommandHandler(["abbrechen", "cancel"], handlers.cmd_cancel))
+    app.add_handler(CommandHandler(["verlauf", "history"], handlers.cmd_history))
+    app.add_handler(CommandHandler(["spaeter", "later"], handlers.cmd_later))
+    app.add_handler(CommandHandler(["liste", "list"], handlers.cmd_list))
     if feeds is not None and feeds.catalogue is not None:
         FeedHandlers(feeds, feeds.catalogue, jobs, handlers).register(app)
         app.bot_data[_FEEDS_KEY] = FeedDispatcher(
@@ -177,6 +188,10 @@ def build_application(
     )
     app.add_handler(CallbackQueryHandler(handlers.on_variant_button, pattern=f"^{VARIANT_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(handlers.on_action_button, pattern=f"^{ACTION_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(handlers.on_history_button, pattern=f"^{HISTORY_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(handlers.on_later_button, pattern=f"^{LATER_PREFIX}:"))
+    pdf = filters.Document.MimeType("application/pdf") | filters.Document.FileExtension("pdf")
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & pdf, handlers.on_document))
     text_or_caption = filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION)
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & text_or_caption, handlers.on_private_message)

@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.jobs.later import LaterList
 from bot.jobs.service import JobService
 from bot.pipeline.run import Pipeline
 from bot.telegram.alerts import AdminAlerts
@@ -28,6 +29,7 @@ class HandlerBase:
         self.jobs = jobs
         self.alerts = alerts
         self.pipeline = pipeline
+        self.later = LaterList(jobs.db)
 
 
 def locale_for(update: Update) -> str:

@@ -13,7 +13,9 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.telegram.audio_buttons import AudioButtons
 from bot.telegram.commands import Commands
+from bot.telegram.documents import DocumentIntake
 from bot.telegram.handler_base import locale_for
+from bot.telegram.history import HistoryHandlers
 from bot.telegram.links import (
     message_text,
 )
@@ -28,7 +30,9 @@ from bot.telegram.voices import VoiceHandlers
 logger = logging.getLogger(__name__)
 
 
-class BotHandlers(Commands, SettingsHandlers, VoiceHandlers, AudioButtons):
+class BotHandlers(
+    Commands, SettingsHandlers, VoiceHandlers, AudioButtons, HistoryHandlers, DocumentIntake
+):
     """Every Telegram handler, with the services they call injected once."""
 
     # --- access ---------------------------------------------------------------------------

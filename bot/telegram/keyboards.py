@@ -245,7 +245,7 @@ def audio_keyboard(
     fmt: str = "audio",
 ) -> InlineKeyboardMarkup:
     """The buttons under an audio: the other versions (the conversation only with a model),
-    make it again, faster or slower, as the other kind of message, and its text.
+    make it again, faster or slower, as the other kind of message, its text, and "later".
 
     Under an audio the offline voice spoke for a busy engine, "again" offers the better voice.
     """
@@ -261,6 +261,7 @@ def audio_keyboard(
         [variant_button(v, job_id, locale) for v in others],
         remake,
         [action_button(other_kind, job_id, locale), action_button("text", job_id, locale)],
+        [action_button("later", job_id, locale)],
     ]
     return InlineKeyboardMarkup(rows)
 

@@ -26,8 +26,10 @@ MIN_TEXT_CHARS: Final = 300
 _TRAILING: Final = ".,;:!?)]}'\"»«“”‘’>"
 _BARE_URL: Final = re.compile(r"\b(?:https?|file)://[^\s<>\"]+", re.IGNORECASE)
 # A local path as a whole word: /etc/passwd, ~/x, ./x, ../x, C:\x, \\server\share.
+# "/[^\s]*" once, not "(?:/[^\s]*)+": the nested repeat took exponential time to refuse
+# "/a/////…/ b" (2^n ways to split the slashes: most of a second at 24, doubling per slash).
 _PATH: Final = re.compile(
-    r"(?:(?<=\s)|^)(?:~|\.{1,2})?/[^\s/]+(?:/[^\s]*)+|(?:(?<=\s)|^)~/\S+"
+    r"(?:(?<=\s)|^)(?:~|\.{1,2})?/[^\s/]+/[^\s]*|(?:(?<=\s)|^)~/\S+"
     r"|\b[A-Za-z]:\\\S*|(?:(?<=\s)|^)\\\\\S+"
 )
 # Schemes that are Telegram's own (user links, t.me deep links) and simply not articles.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Final
 
+from bot.redact import redact_secrets
+
 # httpx logs every request URL at INFO, and the Bot API URL is ".../bot<TOKEN>/method";
 # httpcore logs connection details at DEBUG.
 QUIET_LOGGERS: Final = ("httpx", "httpcore")
@@ -55,6 +57,7 @@ def protect_token(token: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     if not token:
         return
+    redact_secrets(token)  # every other logger's records, tracebacks included
     for name in TELEGRAM_LOGGERS:
         target = logging.getLogger(name)
         if not any(isinstance(f, RedactToken) and f.token == token for f in target.filters):

@@ -11,16 +11,19 @@ from typing import Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from bot.config import Settings
+from bot.errors import PdfBrokenError
 from bot.jobs.api import (
     JobCancelledError,
     JobContext,
     RenderPrefs,
+    parse_pdf_source,
 )
 from bot.models import Article, Script
 from bot.pipeline.run import Pipeline, Progress, RenderOptions
 from bot.pipeline.script import estimate_seconds
 from bot.telegram.articles import load_article, save_article
 from bot.telegram.audio_files import job_dir
+from bot.telegram.documents import download_file
 from bot.telegram.progress import StatusMessage
 from bot.telegram.rendered import Rendered
 from bot.telegram.texts import (
@@ -164,6 +167,7 @@ class JobRenderer:
             ),
             meta=self._meta(article),
             thumbnail=thumbnail,
+            part_chapters=result.part_chapters,
         )
 
     async def _article(self, ctx: JobContext, status: StatusMessage) -> Article:
@@ -185,11 +189,23 @@ class JobRenderer:
                 await status.update(t("status.extracting", locale, link=link))
 
             article = await until_cancelled(ctx, self.pipeline.load(req.source, on_fetched=fetched))
+        elif article is None and req.kind == "pdf":
+            article = await until_cancelled(ctx, self._pdf(req.source, status, locale))
         elif article is None:
             await status.update(t("status.reading_text", locale))
             article = self.pipeline.article_from_text(req.source)
         await save_article(job_dir(self.settings, ctx.job.id), article)
         return article
+
+    async def _pdf(self, source: str, status: StatusMessage, locale: str) -> Article:
+        """A sent PDF: downloaded from Telegram, read under the pages' limits."""
+        sent = parse_pdf_source(source)
+        if sent is None:
+            raise PdfBrokenError(f"malformed file source {source[:80]!r}")
+        await status.update(t("status.reading_pdf", locale))
+        await status.action("typing")
+        data = await download_file(status.bot, sent.file_id)
+        return await self.pipeline.loader.load_pdf(data, None, sent.name or None)
 
     async def _variant(
         self, ctx: JobContext, status: StatusMessage, article: Article

@@ -17,6 +17,12 @@ from bot.jobs.api import (
     RenderPrefs,
     article_key,
 )
+from bot.telegram.chapters import (
+    Chapters,
+    chapters_from_json,
+    chapters_to_json,
+    part_chapters_from,
+)
 from bot.telegram.texts import AudioMeta, CaptionNotes, t
 
 logger = logging.getLogger(__name__)
@@ -40,6 +46,7 @@ class Rendered:
     notes: CaptionNotes
     meta: AudioMeta
     thumbnail: Path | None = None
+    part_chapters: tuple[Chapters, ...] = ()  # each part's, from its start (for the caption)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for `JobContext.mark_rendered` (the notes' keys at the top level)."""
@@ -53,6 +60,7 @@ class Rendered:
             "meta": self.meta.to_dict(),
             "thumbnail": str(self.thumbnail) if self.thumbnail else None,
             "title": self.meta.title,
+            "part_chapters": [chapters_to_json(c) for c in self.part_chapters],
         }
 
     @classmethod
@@ -74,6 +82,7 @@ class Rendered:
                 notes=CaptionNotes.from_dict(data),
                 meta=AudioMeta.from_dict(data.get("meta") or {}),
                 thumbnail=thumb if thumb and thumb.is_file() else None,
+                part_chapters=part_chapters_from(data),
             )
         except (KeyError, TypeError, ValueError):
             logger.warning("stored render result unreadable: %r", data)
@@ -90,10 +99,15 @@ class CachedCaption:
     meta: AudioMeta
     duration: float  # the exact seconds the listening time was computed from
     notes: CaptionNotes = field(default_factory=CaptionNotes)
+    chapters: Chapters = ()  # the audio's chapters, listed with timestamps in the caption
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the AudioMeta dict plus the caption's other facts."""
-        return self.meta.to_dict() | self.notes.to_dict() | {"duration": self.duration}
+        return (
+            self.meta.to_dict()
+            | self.notes.to_dict()
+            | {"duration": self.duration, "chapters": chapters_to_json(self.chapters)}
+        )
 
     @classmethod
     def from_cached(cls, cached: CachedAudio, req: JobRequest) -> CachedCaption:
@@ -116,6 +130,7 @@ class CachedCaption:
                         summary_fell_back=notes.variant == "summary" and told,
                         fell_back=False,
                     ),
+                    chapters=chapters_from_json(data.get("chapters")),
                 )
             except (TypeError, ValueError):
                 logger.warning("cached caption unreadable: %r", data)

@@ -188,7 +188,7 @@ class JobRunner:
             sent = await send_parcel(
                 self.bot,
                 req.chat_id,
-                Parcel(cached.file_id, caption.duration),
+                Parcel(cached.file_id, caption.duration, chapters=caption.chapters),
                 fmt=req.options.format,
                 meta=meta,
                 locale=req.language,
@@ -234,7 +234,9 @@ class JobRunner:
             await asyncio.to_thread(rendered.thumbnail.read_bytes) if rendered.thumbnail else None
         )
         sent: list[Sent] = []
-        parcels = parcels_for(rendered.paths, rendered.part_durations, rendered.duration)
+        parcels = parcels_for(
+            rendered.paths, rendered.part_durations, rendered.duration, rendered.part_chapters
+        )
         try:
             for parcel in parcels:
                 sent.append(
@@ -286,7 +288,7 @@ class JobRunner:
                     title=rendered.meta.title,
                     performer=rendered.meta.site,
                     meta=CachedCaption(
-                        rendered.meta, parcels[0].duration, rendered.notes
+                        rendered.meta, parcels[0].duration, rendered.notes, parcels[0].chapters
                     ).to_dict(),
                 ),
             )

@@ -38,8 +38,9 @@ NEWS = (
 
 # A cut after one of these leaves a bare ordinal or abbreviation at the end of a chunk.
 # gTTS requests against ceil(chars / 100): the phrase penalties (no cut after an article or
-# preposition, inside a name or a short quotation) cost about 3 % more requests than 1.10.
-REQUEST_BUDGET = 1.15
+# preposition, inside a name or a short quotation) cost about 3 % more requests than 1.10, and
+# paying up to a request to avoid a cut without punctuation brings the bench article to 1.34.
+REQUEST_BUDGET = 1.40
 BARE_END = re.compile(
     r"(?:^|\s)(?:\d{1,3}\.|\d{1,2}\.\d{1,2}\.|[A-Za-zÄÖÜäöü]\.|z\.B\.|u\.a\.|d\.h\.|bzw\.|ca\."
     r"|Nr\.|Dr\.|Prof\.|Mio\.|Mrd\.|Jan\.|Mo\.|ff\.|[IVX]{2,}\.)$"
@@ -310,7 +311,23 @@ def test_no_split_breaks_a_phrase_in_the_sample_articles() -> None:
     script = Script(tuple(Segment("reader", text, 700) for text in spoken))
     chunks = chunk_script(script, 100, pack_segments=True)
     assert bad_splits(chunks) == []
-    assert share_at_punctuation(chunks) >= 0.5
+    # The fewest cuts without punctuation these articles allow is 6 of 40 (85 %).
+    assert share_at_punctuation(chunks) >= 0.85
+
+
+def test_a_long_sentence_is_cut_once_and_the_next_kept_whole() -> None:
+    # A comma-free sentence of 136 characters must be cut once; the two-request layout would
+    # cut it after "für" or between "mehrere" and "Monate", so a third request is paid.
+    text = (
+        "Die Bahn sperrt die wichtige Strecke zwischen den beiden Städten ab dem kommenden "
+        "Montag für mehrere Monate wegen dringender Bauarbeiten. Pendler müssen sich auf "
+        "längere Fahrzeiten einstellen."
+    )
+    assert chunk_text(text, 100) == [
+        "Die Bahn sperrt die wichtige Strecke zwischen den beiden Städten ab dem kommenden Montag",
+        "für mehrere Monate wegen dringender Bauarbeiten.",
+        "Pendler müssen sich auf längere Fahrzeiten einstellen.",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -324,6 +341,15 @@ def test_no_split_breaks_a_phrase_in_the_sample_articles() -> None:
          "Konten hat“, und ging.", "„keine persönlichen Konten hat“"),
         ("Sie trat im Januar bei und schürte das Interesse mit hochkarätigen Auftritten und Lob "
          "bei vielen Menschen im ganzen Land.", "hochkarätigen Auftritten"),
+        # no orphan: the last word of a sentence is not left to a request of its own
+        ("Bayer Leverkusen hat auch nach dem zwölften Spieltag die Tabellenführung in der "
+         "Bundesliga verteidigt.", "Bundesliga verteidigt."),
+        ("Am frühen Morgen wurde der Fahrer des verunglückten Wagens von einem Passanten in "
+         "seinem Auto gefunden.", "in seinem Auto gefunden."),
+        # a number word and its noun
+        ("Zum Handelsschluss um siebzehn Uhr dreißig notierte er bei "
+         "vierundzwanzigtausendeinhundertzwölf Zählern, ein Plus von eins Komma drei Prozent.",
+         "vierundzwanzigtausendeinhundertzwölf Zählern"),
     ],
 )  # fmt: skip
 def test_a_phrase_is_not_cut(text: str, not_cut: str) -> None:

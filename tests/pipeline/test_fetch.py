@@ -27,6 +27,7 @@ from bot.errors import (
     NotAnArticleError,
     SourceError,
     TooLargeError,
+    TooManyRedirectsError,
     UnreachableError,
 )
 from bot.locales import translate
@@ -485,7 +486,7 @@ async def test_five_redirects_pass_six_are_refused(
     assert page.final_url.endswith(f"/hop{MAX_REDIRECTS + 1}")
     with pytest.raises(SourceError, match="redirects") as info:
         await fetcher.fetch(article_server.url("/hop0"))
-    assert type(info.value) is SourceError
+    assert type(info.value) is TooManyRedirectsError
     assert article_server.requests[-(MAX_REDIRECTS + 1) :] == [
         f"/hop{hop}" for hop in range(MAX_REDIRECTS + 1)
     ]

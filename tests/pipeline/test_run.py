@@ -195,7 +195,9 @@ def test_gtts_request_count_is_near_the_character_bound() -> None:
     text = Path(__file__).parent.parent / "data" / "pages" / "clubhouse-musk.expected.txt"
     body = " ".join(text.read_text(encoding="utf-8").split())
     chunks = chunk_text(body, 100)
-    assert len(chunks) <= math.ceil(len(body) / 100) * 1.1 + 1
+    # The chunker pays up to a request to avoid a cut without punctuation (budget 1.40, as in
+    # tests/pipeline/test_chunk.py); 34 requests here for ceil(chars / 100) = 26.
+    assert len(chunks) <= math.ceil(len(body) / 100) * 1.4 + 1
 
 
 async def test_an_article_of_nothing_speakable_is_refused_not_read_as_the_host_alone(

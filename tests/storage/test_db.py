@@ -16,7 +16,7 @@ from bot.storage.db import Database, alembic_config
 from bot.storage.models import AudioCacheRow, Base, JobRow, User
 from tests.storage.dbsupport import wipe
 
-TABLES = {"users", "jobs", "audio_cache", "usage", "alembic_version"}
+TABLES = {"users", "jobs", "audio_cache", "usage", "listen_later", "alembic_version"}
 
 
 def _head() -> str:

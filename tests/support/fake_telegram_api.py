@@ -839,6 +839,64 @@ class BotApiState:
                 return copy.deepcopy(update)
         return self._queue(update)
 
+    def send_document(
+        self,
+        chat_id: int,
+        data: bytes,
+        *,
+        file_name: str,
+        mime_type: str | None = "application/pdf",
+        caption: str | None = None,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        language_code: str = "de",
+    ) -> JSONDict:
+        """A user sends a file (as a document) to the bot; returns the queued update.
+
+        The file is stored like an upload, so the bot's getFile and download find it; a file
+        over the download limit makes getFile fail as it does at Telegram.
+        """
+        with self._lock:
+            uid = user_id if user_id is not None else chat_id
+            sender = self._user(uid, language_code, None, None)
+            chat = self._chat_state(chat_id, chat_type, first_name=sender["first_name"])
+            document: JSONDict = {
+                "file_id": new_file_id("document"),
+                "file_unique_id": new_file_unique_id(),
+                "file_name": file_name,
+                "file_size": len(data),
+            }
+            if mime_type:
+                document["mime_type"] = mime_type
+            stored = StoredFile(
+                file_id=document["file_id"],
+                file_unique_id=document["file_unique_id"],
+                kind="document",
+                data=data,
+                file_name=file_name,
+                mime_type=mime_type,
+                file_path=f"documents/{document['file_unique_id']}.bin",
+                obj=document,
+            )
+            self._files[stored.file_id] = stored
+            message: JSONDict = {
+                "message_id": chat.take_message_id(),
+                "date": int(time.time()),
+                "chat": copy.deepcopy(chat.chat),
+                "from": sender,
+                "document": document,
+            }
+            if caption is not None:
+                message["caption"] = caption
+                found = detect_entities(caption)
+                if found:
+                    message["caption_entities"] = found
+            chat.messages[message["message_id"]] = _MessageState(
+                message, from_bot=False, method=None, versions=[message]
+            )
+            update = {"message": copy.deepcopy(message)}
+        return self._queue(update)
+
     def _delivered(
         self, chat: _ChatState, message: JSONDict, replied: _MessageState | None
     ) -> bool:

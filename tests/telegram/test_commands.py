@@ -47,8 +47,10 @@ async def test_commands_are_registered_in_german_and_english(
     # Without a language model the conversation stays out of the menu.
     feeds_de = ["abo", "abos", "clubs", "kuendigen", "ruhezeit", "morgenrunde"]
     feeds_en = ["subscribe", "subscriptions", "clubs", "unsubscribe", "quiet", "roundup"]
-    rest_de = ["einstellungen", "stimme", "status", "abbrechen", "hilfe", "start"]
-    rest_en = ["settings", "voice", "status", "cancel", "help", "start"]
+    rest_de = ["einstellungen", "stimme", "status", "verlauf", "spaeter", "liste", "abbrechen"]
+    rest_en = ["settings", "voice", "status", "history", "later", "list", "cancel"]
+    rest_de += ["hilfe", "start"]
+    rest_en += ["help", "start"]
     assert german == ["lies", "kurz", *feeds_de, *rest_de]
     assert english == ["read", "summary", *feeds_en, *rest_en]
     assert all(c["description"] for c in fake.commands_for(""))

@@ -31,7 +31,8 @@ async def _final_status(fake: FakeTelegram, prefix: str, timeout: float = 30) ->
         ("forbidden", "🚫 Diese Adresse lese ich nicht"),
         ("unreachable", "⚠️ Die Seite ist nicht erreichbar"),
         ("missing", "🔎 Die Seite gibt es nicht (mehr)"),
-        ("pdf", "⚠️ Hinter diesem Link steckt keine Webseite"),
+        ("pdf", "⚠️ Dieses PDF ist beschädigt oder unvollständig"),
+        ("image", "⚠️ Hinter diesem Link steckt keine Webseite"),
         ("frontpage", "🤷 Auf dieser Seite habe ich keinen Artikeltext gefunden"),
         ("paywall", "🔒 Dieser Artikel steht hinter einer Bezahlschranke"),
         ("slow", "⌛ Die Seite hat zu lange nicht geantwortet"),
@@ -51,6 +52,9 @@ async def test_source_failures_turn_the_status_into_an_explanation(
         "missing": articles.add_route("/weg.html", status=404, body=b"<h1>Nicht gefunden</h1>"),
         "pdf": articles.add_route(
             "/bericht.pdf", body=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", content_type="application/pdf"
+        ),
+        "image": articles.add_route(
+            "/bild.png", body=b"\x89PNG\r\n\x1a\n" + bytes(64), content_type="image/png"
         ),
         "frontpage": articles.url("/startseite.html"),
         "paywall": articles.url("/paywall.html"),

@@ -90,6 +90,16 @@ _WEEKDAY_AFTER_RE: Final = re.compile(r"([Aa]m|[Aa]b|bis|jeden|[Vv]om) (Fr|So)\.
 _FOLLOWING_RE: Final = re.compile(r"(\d)\s?(ff?)\.(?=\s|$|[,;:)])")
 _STREET_RE: Final = re.compile(r"str\.(?<=[a-zäöüß]str\.)")
 _TITLE_FR_RE: Final = re.compile(r"F(?<![\w.]F)r\.(?=\s[A-ZÄÖÜ][a-zäöü])")
+# The genders of a job advertisement, "(m/w/d)", "(w/m/d)", "(m/w/x)", in the written order.
+_JOB_GENDERS_RE: Final = re.compile(r"\((?:[mwdx]\s?/\s?){1,3}[mwdx]\)")
+_JOB_GENDER_WORDS: Final[dict[str, str]] = {
+    "m": "männlich", "w": "weiblich", "d": "divers", "x": "divers",
+}  # fmt: skip
+
+
+def _job_genders(match: re.Match[str]) -> str:
+    letters = [c for c in match.group(0) if c in _JOB_GENDER_WORDS]
+    return "(" + ", ".join(_JOB_GENDER_WORDS[c] for c in letters) + ")"
 
 
 def _abbreviation(match: re.Match[str]) -> str:
@@ -139,6 +149,8 @@ def abbreviations(text: str) -> str:
     text = _WEEKDAY_RANGE_RE.sub(
         lambda m: f"{WEEKDAY_SHORT[m.group(1)]} bis {WEEKDAY_SHORT[m.group(2)]}", text
     )
+    if "/" in text:
+        text = _JOB_GENDERS_RE.sub(_job_genders, text)
     if "." not in text:
         return text
     text = _WEEKDAY_ABBREV_RE.sub(_weekday_abbrev, text)

@@ -20,6 +20,8 @@ _EXPLICIT_SPELLED: Final[dict[str, str]] = {
     "Lkw": "L K W", "Pkw": "P K W", "Kfz": "K F Z", "Lkws": "L K Ws", "Pkws": "P K Ws",
     "Kfzs": "K F Zs", "mRNA": "m R N A", "GmbH": "G m b H",
 }  # fmt: skip
+# Capital-letter abbreviations read as the word they stand for.
+_READ_AS_WORD: Final[dict[str, str]] = {"MwSt": "Mehrwertsteuer"}
 _VOWELS: Final = frozenset("AEIOUÄÖÜY")
 
 
@@ -40,6 +42,20 @@ def _spell(word: str) -> str:
     return " ".join(word.upper())
 
 
+# A brand written in camel case ("TikTok", "PayPal", "OpenAI", "ChatGPT", "SpaceX"): syllables
+# of a capital and at least two small letters, then at most a few capitals. The syllables are
+# read as a word; only the capitals at the end are letters ("Open A I", "Chat G P T").
+_CAMEL_RE: Final = re.compile(r"((?:[A-ZÄÖÜ][a-zäöüß]{2,})+)([A-ZÄÖÜ]{0,4})")
+
+
+def _camel_case(word: str) -> str | None:
+    match = _CAMEL_RE.fullmatch(word)
+    if match is None:
+        return None
+    syllables, capitals = match.groups()
+    return f"{syllables} {_spell(capitals)}" if capitals else syllables
+
+
 def _acronym(match: re.Match[str]) -> str:
     word, trail = match.group(1), match.group(2) or ""
     plural = ""
@@ -47,10 +63,16 @@ def _acronym(match: re.Match[str]) -> str:
         word, plural = word[:-1], "s"
     upper = word.upper()
     spoken: str | None = None
-    if word in _EXPLICIT_SPELLED:
+    if word in _READ_AS_WORD:
+        spoken = _READ_AS_WORD[word]
+    elif word in _EXPLICIT_SPELLED:
         spoken = _EXPLICIT_SPELLED[word].upper()
-    elif upper in WORD_ACRONYMS and (word.isupper() or word in WORD_ACRONYMS.values()):
-        spoken = WORD_ACRONYMS[upper]
+    elif upper in WORD_ACRONYMS and (
+        word.isupper() or word.lower() == WORD_ACRONYMS[upper].lower()
+    ):
+        spoken = WORD_ACRONYMS[upper]  # also the brand's own spelling: "BaFin", "BAföG"
+    elif (camel := _camel_case(word)) is not None:
+        spoken = camel
     elif word.isupper():
         if upper in SPELLED_ACRONYMS or len(word) <= 3:
             spoken = _spell(word)

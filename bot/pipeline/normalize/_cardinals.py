@@ -19,6 +19,7 @@ from bot.pipeline.normalize._grammar import (
     noun_after,
     one_before,
     previous_words,
+    scale_in_case,
 )
 from bot.pipeline.normalize._tables import (
     CURRENCIES,
@@ -193,6 +194,8 @@ def _cardinal(match: re.Match[str]) -> str:
             after = noun_after(text, end)
             if after:
                 return one_before(after, previous_words(text, match.start()))
+    if value >= 10**6:
+        return scale_in_case(num.cardinal(value), previous_words(text, match.start()))
     return prefix + num.cardinal(value)
 
 

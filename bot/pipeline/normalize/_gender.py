@@ -61,6 +61,25 @@ _DATIVE_CUES: Final = word_set(
     "seinen meinen deinen euren beiden anderen sämtlichen einigen wenigen mehreren "
     "zahlreichen manchen solchen welchen keinen"
 )
+# Words between a preposition and the noun that leave its case alone: "mit max. 16 Lehrer*innen",
+# "bei rund 300 neuen Mitarbeiter*innen".
+_PASSED_OVER: Final = word_set(
+    "max. maximal mind. mindestens höchstens rund etwa ca. circa knapp fast über bis zu je gut nur "
+    "insgesamt weiteren neuen anderen vielen"
+)
+
+
+def _dative_before(prev: list[str]) -> bool:
+    """Whether a dative preposition governs the noun past numbers and adverbs before it."""
+    for token in reversed(prev):
+        word = token.lower()
+        if word in _DATIVE_CUES:
+            return True
+        if not (word in _PASSED_OVER or word.replace(".", "").isdigit()):
+            return False
+    return False
+
+
 _UMLAUT: Final = str.maketrans("äöüÄÖÜ", "aouAOU")
 
 
@@ -88,9 +107,11 @@ def masculine_forms(stem: str) -> tuple[str, str]:
     return singular, stem + "e"
 
 
+# The capital-I form only in the plural ("LeserInnen"): a singular "…In" is far more often a
+# brand ("LinkedIn") than a "LeserIn".
 _GENDER_RE: Final = re.compile(
     r"([A-ZÄÖÜ](?<![\w*:_/][A-ZÄÖÜ])[a-zäöüß]+)"
-    r"(?:[*:_·/]-?i|/-i|I|\(i)(nnen|n)\)?([a-zäöüß]*)(?![\w*])"
+    r"(?:[*:_·/]-?i|/-i|I(?=nnen)|\(i)(nnen|n)\)?([a-zäöüß]*)(?![\w*])"
 )
 _ARTICLE_RE: Final = re.compile(
     r"(?<![\w*])(der|die|den|dem|des|ein|eine|einen|einem|einer|kein|keine|jede|jeder|jeden)"
@@ -106,8 +127,8 @@ def _pair(match: re.Match[str]) -> str:
         return plural + tail  # compound: the generic form ("Wählerstimmen")
     if ending == "n":
         return f"{stem}in oder {singular}"
-    prev = previous_words(match.string, match.start(), 3)
-    dative = any(t.lower().strip(",") in _DATIVE_CUES for t in prev[-2:])
+    prev = previous_words(match.string, match.start(), 6)
+    dative = any(t.lower().strip(",") in _DATIVE_CUES for t in prev[-2:]) or _dative_before(prev)
     if dative and not plural.endswith(("n", "s")):
         plural += "n"
     return f"{stem}innen und {plural}"

@@ -61,7 +61,11 @@ GENDERS: Final = _genders(
         "aktie anleihe quote rate steuer gebühr strafe zahl summe marke grenze frist "
         "straße autobahn linie strecke route brücke schule universität klinik praxis "
         "kirche region provinz insel küste fahrt reise tür wohnung familie mutter "
-        "tochter schwester patientin ärztin kundin kollegin bürgerin"
+        "tochter schwester patientin ärztin kundin kollegin bürgerin "
+        # feminine nouns in "-er", which the suffix rule would make masculine (a plain
+        # "Leiter" stays the person; only the ladders are listed)
+        "mauer feier drehleiter steckleiter strickleiter tonleiter dauer ziffer kammer "
+        "schulter feder faser butter oper klammer trauer"
     ),
     n=(
         "jahr jahrzehnt jahrhundert jahrtausend quartal halbjahr quartal semester "
@@ -74,7 +78,11 @@ GENDERS: Final = _genders(
         "gebäude zimmer hotel restaurant schiff boot flugzeug modell gerät handy telefon "
         "system netz netzwerk konto budget ergebnis verfahren urteil gericht amt "
         "ministerium institut museum theater stadion krankenhaus zentrum gebiet "
-        "wochenende ende datum event update feld level"
+        "wochenende ende datum event update feld level "
+        # neuter nouns in "-er" (not "ufer", "alter": a compound's head would make "Läufer",
+        # "Verwalter" neuter)
+        "fenster wasser feuer lager zeitalter mittelalter messer muster wetter gewitter kloster "
+        "gitter register abenteuer semester theater zimmer"
     ),
 )
 # Feminine, neuter and masculine suffixes for nouns not in the table.
@@ -149,7 +157,16 @@ _ACCUSATIVE_VERBS: Final = word_set(
     "entlassen verhängt verhängte verhängen nahm nimmt brachte bringt erreichte erreicht "
     "traf trifft tötete verletzte fand findet baute eröffnete eröffnet schuf schafft "
     "dauert dauerte dauerten wartete warteten überlebte überlebten stellte stellt "
-    "wählte wählten schickte schickt"
+    "wählte wählten schickte schickt "
+    # verbs of measure: "beträgt einen Kilometer", "misst einen Meter", "wog einen Zentner"
+    "beträgt betrug betragen betrugen misst maß messen maßen wiegt wog wiegen wogen"
+)
+# Verbs whose object right after them is a dative ("widmet sich Kaiser Wilhelm dem Zweiten",
+# "gratulierte 1 Kollegin"). Not "droht", "folgt", "gehört": their subject follows them too.
+_DATIVE_VERBS: Final = word_set(
+    "widmet widmete widmen widmeten gratuliert gratulierte gratulieren dankt dankte danken "
+    "hilft half helfen halfen begegnet begegnete begegneten widerspricht widersprach "
+    "vertraut vertraute huldigt huldigte ähnelt ähnelte"
 )
 # Adjectives of measure take the measure in the accusative: "einen Kilometer lang",
 # "einen Monat später", "einen Meter vom Ufer entfernt".
@@ -272,7 +289,13 @@ def ending_after(
             before = tokens[-2]
             if _clean(before) in PREPOSITIONS:
                 return "en"
-            if before[:1].isupper() and before[-1:].isalpha() and last[:1].islower():
+            if (
+                word == "der"
+                and before[:1].isupper()
+                and before[-1:].isalpha()
+                and last[:1].islower()
+                and _clean(before) not in _SKIPPABLE
+            ):
                 return "en"  # genitive after a noun: "Sieger der 3. Runde"
         return "e"
     if word in _DET_MIXED:
@@ -317,6 +340,10 @@ def case_before(prev: list[str]) -> Case:
             return "dat"
         if word in PREPOSITIONS_ACC or word in _ACCUSATIVE_VERBS:
             return "acc"
+        if word in _DATIVE_VERBS or (
+            word == "sich" and index and _clean(prev[index - 1]) in _DATIVE_VERBS
+        ):
+            return "dat"
         if word in {"und", "oder", "sowie"} and not coordinated:
             coordinated = 4
             continue
@@ -384,3 +411,19 @@ _DATE_ARTICLE_PREPOSITIONS: Final = word_set("seit vor nach")
 def date_article(prev: list[str]) -> str:
     """ "dem " when the preposition before a date implies the article, else ""."""
     return "dem " if prev and _clean(prev[-1]) in _DATE_ARTICLE_PREPOSITIONS else ""
+
+
+_SCALE_NOUNS: Final = frozenset({"Million", "Milliarde", "Billion"})
+
+
+def scale_in_case(words: str, prev: list[str]) -> str:
+    """A number that starts with "eine Million" takes the case of the words before it:
+    "bei einer Million zweihunderttausend Euro", "mit einer Milliarde"."""
+    head, _, rest = words.partition(" ")
+    if head != "eine":
+        return words
+    noun, _, tail = rest.partition(" ")
+    if noun not in _SCALE_NOUNS:
+        return words
+    spoken = f"{one_before(noun, prev)} {noun}"
+    return f"{spoken} {tail}" if tail else spoken

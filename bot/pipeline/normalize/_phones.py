@@ -26,6 +26,13 @@ _CUE_RE: Final = re.compile(
     r":?[ ](\d(?<![\w.,]\d)[\d]*(?:(?:[ ]?[/-][ ]?|[ ])\d+)*)(?![\w]|[.,:/]\d)"
 )
 _CUES: Final = ("Telefon", "Rufnummer", "Fax", "Hotline", "Notruf", "Durchwahl")
+# Numbers without an area code: the European service numbers "116 xxx" ("116 016", "116 117")
+# and any short number after "unter" that is then "erreichbar", "anrufen" …: "unter 19222 anrufen".
+_SERVICE_RE: Final = re.compile(r"1(?<![\w.,]1)16[ ]?\d{3}(?![\w]|[.,]\d)")
+_REACHABLE_RE: Final = re.compile(
+    r"unter[ ](\d(?<![\w.,]\d)\d{2,}(?:[ ]\d+)*)[ ](?=(?:rund[ ]um[ ]die[ ]Uhr[ ])?"
+    r"(?:erreichbar|anrufen|anzurufen|melden|gebührenfrei|kostenlos|kostenfrei)\b)"
+)
 _GROUP_RE: Final = re.compile(r"\+|\(0\)|\d+")
 # Fewer digits than this after a leading zero are a code or a score, not a telephone number.
 _MIN_DIGITS: Final = 6
@@ -64,4 +71,8 @@ def telephone_numbers(text: str) -> str:
         text = _PHONE_RE.sub(_phone, text)
     if any(cue in text for cue in _CUES):
         text = _CUE_RE.sub(_cued, text)
+    if "116" in text:
+        text = _SERVICE_RE.sub(lambda m: _say(m.group(0)), text)
+    if "unter " in text:
+        text = _REACHABLE_RE.sub(lambda m: "unter " + _say(m.group(1)) + " ", text)
     return text

@@ -17,6 +17,7 @@ from bot.pipeline.normalize._grammar import (
     noun_gender,
     one_before,
     previous_words,
+    scale_in_case,
 )
 from bot.pipeline.normalize._tables import (
     CURRENCIES,
@@ -61,7 +62,8 @@ def _money_words(amount: str, scale: str | None, currency: str, *, text: str, st
         if cent_value == 1:
             return f"{prefix}{one_before(minor, previous_words(text, start))} {minor}"
         return f"{prefix}{num.cardinal(cent_value)} {minor}"
-    head = one_before(name, previous_words(text, start)) if value == 1 else num.cardinal(value)
+    prev = previous_words(text, start)
+    head = one_before(name, prev) if value == 1 else scale_in_case(num.cardinal(value), prev)
     words = f"{prefix}{head} {name}"
     if cent_value:
         words += f" {num.cardinal(cent_value)}"
