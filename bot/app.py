@@ -116,13 +116,15 @@ async def open_services(
     feed_clock: Clock = utc_now,
     catalogue: Catalogue | None = None,
     feed_interval: float | None = None,
+    lifecycle: bool = True,
     **job_tuning: Any,
 ) -> Services:
     """Migrate the database and build the job service, the pipeline, the feeds and the bot.
 
     `job_tuning` passes JobService's tuning knobs (poll and retry intervals) through; the bot
     itself uses the defaults, tests shorten them. Tests also give the feeds a clock they move
-    by hand, a catalogue of local feeds and a shorter dispatch interval.
+    by hand, a catalogue of local feeds and a shorter dispatch interval. `lifecycle=False`
+    leaves starting the workers and the feeds to the caller (the `web` and `worker` roles).
     """
     await asyncio.to_thread(settings.data_dir.mkdir, parents=True, exist_ok=True)
     await asyncio.to_thread(check_database_file, settings.effective_database_url)
@@ -140,13 +142,19 @@ async def open_services(
         max_waiting_per_user=settings.max_waiting_jobs,
         max_per_day=settings.max_jobs_per_day,
         default_prefs=RenderPrefs(intro=settings.host_intro),
-        **job_tuning,
+        **{
+            "lease_seconds": settings.job_lease_seconds,
+            "sweep_seconds": settings.job_sweep_seconds,
+            **job_tuning,
+        },
     )
     pipeline = Pipeline(settings)
     if catalogue is None:
         catalogue = await asyncio.to_thread(load_catalogue, settings.data_dir)
     feeds = FeedService(db, pipeline.fetcher, settings, catalogue=catalogue, clock=feed_clock)
-    app = build_application(settings, pipeline, jobs, feeds, feed_interval=feed_interval)
+    app = build_application(
+        settings, pipeline, jobs, feeds, feed_interval=feed_interval, lifecycle=lifecycle
+    )
     return Services(settings, db, jobs, pipeline, app, feeds)
 
 

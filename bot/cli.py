@@ -412,6 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--to", required=True, metavar="URL", help="the target database URL")
     migrate.add_argument("--force", action="store_true", help="replace rows the target holds")
     sub.add_parser("bot", help="run the Telegram bot (long polling)")
+    sub.add_parser("web", help="the webhook front end of a fleet (handlers, no rendering)")
+    sub.add_parser("worker", help="a worker of a fleet: renders and delivers jobs")
     sub.add_parser("run", help="the bot when TELEGRAM_BOT_TOKEN is set, else the demo")
     return parser
 
@@ -433,7 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hoerclub: Einstellung ungültig: HOERCLUB_TTS_ENGINE={settings.tts_engine!r} "
               f"(möglich: {choices})", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
-    _configure_logging(settings, args.verbose, quiet=args.command not in ("bot", "run"))
+    _configure_logging(
+        settings, args.verbose, quiet=args.command not in ("bot", "run", "web", "worker")
+    )
     try:
         if args.command == "read":
             if args.json and not args.dry_run:
@@ -457,6 +461,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(tools.cmd_migrate_db(args, settings))
         if args.command == "bot":
             return _cmd_bot(settings)
+        if args.command in ("web", "worker"):
+            from bot.roles import run_role  # noqa: PLC0415
+
+            return run_role(args.command, settings)
         if args.command == "run":
             if settings.telegram_bot_token is not None:
                 return _cmd_bot(settings)

@@ -110,6 +110,18 @@ class Settings(BaseSettings):
         90.0, gt=0, alias="HOERCLUB_AUDIO_CACHE_RETENTION_DAYS"
     )
 
+    # --- roles: `hoerclub web` and `hoerclub worker` ----------------------------------------
+    web_host: str = Field("127.0.0.1", alias="HOERCLUB_WEB_HOST")
+    web_port: int = Field(8080, ge=1, le=65535, alias="HOERCLUB_WEB_PORT")
+    webhook_secret: SecretStr | None = Field(None, alias="HOERCLUB_WEBHOOK_SECRET")
+    public_url: str | None = Field(None, alias="HOERCLUB_PUBLIC_URL")
+    # A worker serves /metrics and /healthz on this port when set.
+    metrics_port: int | None = Field(None, ge=1, le=65535, alias="HOERCLUB_METRICS_PORT")
+    # Job leases and the sweep for dead workers' jobs (the job service's defaults; tests of
+    # killed workers shorten them).
+    job_lease_seconds: float = Field(30.0, gt=0, alias="HOERCLUB_JOB_LEASE_SECONDS")
+    job_sweep_seconds: float = Field(10.0, gt=0, alias="HOERCLUB_JOB_SWEEP_SECONDS")
+
     @field_validator("fetch_allow_networks", mode="before")
     @classmethod
     def _parse_networks(cls, value: object) -> object:
@@ -144,7 +156,15 @@ class Settings(BaseSettings):
             return ["edge", "gtts", "espeak"]
         return list(dict.fromkeys([self.tts_engine, "gtts", "espeak"]))
 
-    @field_validator("admin_chat_id", "database_url", "upload_limit_mb", mode="before")
+    @field_validator(
+        "admin_chat_id",
+        "database_url",
+        "upload_limit_mb",
+        "webhook_secret",
+        "public_url",
+        "metrics_port",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -48,6 +48,9 @@ HOMES = {
     "feedparser": "bot.feeds.parse",
     "courlan": "bot.feeds.parse",
     "pydub": "bot.pipeline.sound",
+    "asyncpg": "bot.storage.pgsignals",
+    "starlette": "bot.telegram.webhook",
+    "uvicorn": "bot.telegram.webhook",
     "prometheus_client": "bot.metrics",
     "pypdf": "bot.pipeline.pdf",
 }

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.storage.models import AudioCacheRow, JobRow, UsageRow, User
+from bot.storage.pgsignals import JOBS_CHANNEL
 
 #: A job that occupies the user's queue.
 UNFINISHED: Final[tuple[str, ...]] = ("queued", "running", "rendered", "delivering")
@@ -168,7 +169,17 @@ class JobRepository:
         """Insert a new job and return it with its id."""
         self.session.add(row)
         await self.session.flush()
+        await self.announce()
         return row
+
+    async def announce(self) -> None:
+        """Tell listening workers of other processes that a job is ready (PostgreSQL only).
+
+        NOTIFY is transactional: it reaches the listeners when this session commits, so a
+        worker woken by it always finds the row.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(select(func.pg_notify(JOBS_CHANNEL, "")))
 
     async def count_unfinished(self, user_id: int) -> int:
         """The user's jobs that are not yet delivered, failed or cancelled."""
@@ -377,7 +388,10 @@ class JobRepository:
         result = await self.session.execute(
             stmt.values(updated_at=now, **values).execution_options(synchronize_session=False)
         )
-        return _rowcount(result) == 1
+        moved = _rowcount(result) == 1
+        if moved and values.get("state") == "queued":
+            await self.announce()  # back in the queue: a dead worker's job, or a retry
+        return moved
 
     async def retag_failure(
         self, job_id: int, *, from_key: str, to_key: str, now: dt.datetime

@@ -116,12 +116,14 @@ def build_application(
     feeds: FeedService | None = None,
     *,
     feed_interval: float | None = None,
+    lifecycle: bool = True,
 ) -> BotApplication:
     """The Application with every handler, the rate limiter and the job workers' lifecycle.
 
     `post_init` registers the commands and starts the workers (and, with `feeds`, the feed
     loop); `post_stop` stops them. The caller owns `pipeline` and `jobs`' database and closes
-    them after the application.
+    them after the application. With `lifecycle=False` (the `web` and `worker` roles) the
+    caller starts what it needs: `start_job_workers`, `start_singletons`.
     """
     if settings.telegram_bot_token is None:
         raise UsageError("TELEGRAM_BOT_TOKEN is not set")
@@ -129,7 +131,7 @@ def build_application(
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     token = settings.telegram_bot_token.get_secret_value()
     protect_token(token)
-    app: BotApplication = (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.telegram_api_base_url)
@@ -144,10 +146,10 @@ def build_application(
             )
         )
         .concurrent_updates(PerChatUpdateProcessor())
-        .post_init(_on_startup)
-        .post_stop(_on_stop)
-        .build()
     )
+    if lifecycle:
+        builder = builder.post_init(_on_startup).post_stop(_on_stop)
+    app: BotApplication = builder.build()
     alerts = AdminAlerts(app.bot, settings.admin_chat_id, secrets=(token,))
     handlers = BotHandlers(settings, jobs, alerts, pipeline)
     runner = FeedJobRunner(JobRunner(app.bot, settings, pipeline, jobs, alerts))
@@ -217,20 +219,37 @@ async def set_commands(app: BotApplication, *, llm: bool = False) -> None:
 
 
 async def _on_startup(app: BotApplication) -> None:
-    settings, jobs, runner = app.bot_data[_SERVICES_KEY]
-    await set_commands(app, llm=settings.llm_configured)
-    app.bot_data[_SWEEPER_KEY] = asyncio.create_task(
-        sweep_audio_forever(settings), name="hoerclub-audio-sweeper"
-    )
-    await jobs.start(runner, runner.on_failure)
-    dispatcher: FeedDispatcher | None = app.bot_data.get(_FEEDS_KEY)
-    if dispatcher is not None:
-        dispatcher.start()
+    settings, _, _ = app.bot_data[_SERVICES_KEY]
+    await register_commands(app)
+    start_singletons(app)
+    await start_job_workers(app)
     logger.info("bot @%s ready; %d workers", app.bot.username, settings.workers)
 
 
 async def _on_stop(app: BotApplication) -> None:
-    _, jobs, _ = app.bot_data[_SERVICES_KEY]
+    await stop_singletons(app)
+    await stop_job_workers(app)
+
+
+async def register_commands(app: BotApplication) -> None:
+    """The command menu and descriptions (what `post_init` does first in the polling bot)."""
+    settings, _, _ = app.bot_data[_SERVICES_KEY]
+    await set_commands(app, llm=settings.llm_configured)
+
+
+def start_singletons(app: BotApplication) -> None:
+    """Start the duties one process of a fleet runs: the audio sweep and the feed dispatcher."""
+    settings, _, _ = app.bot_data[_SERVICES_KEY]
+    app.bot_data[_SWEEPER_KEY] = asyncio.create_task(
+        sweep_audio_forever(settings), name="hoerclub-audio-sweeper"
+    )
+    dispatcher: FeedDispatcher | None = app.bot_data.get(_FEEDS_KEY)
+    if dispatcher is not None:
+        dispatcher.start()
+
+
+async def stop_singletons(app: BotApplication) -> None:
+    """Stop what `start_singletons` started (nothing happens when it never ran)."""
     dispatcher: FeedDispatcher | None = app.bot_data.get(_FEEDS_KEY)
     if dispatcher is not None:
         await dispatcher.stop()
@@ -238,6 +257,17 @@ async def _on_stop(app: BotApplication) -> None:
     if sweeper is not None:
         sweeper.cancel()
         await asyncio.gather(sweeper, return_exceptions=True)
+
+
+async def start_job_workers(app: BotApplication) -> None:
+    """Start the job service's workers with the render-and-deliver runner."""
+    _, jobs, runner = app.bot_data[_SERVICES_KEY]
+    await jobs.start(runner, runner.on_failure)
+
+
+async def stop_job_workers(app: BotApplication) -> None:
+    """Stop the job workers (their jobs stay resumable)."""
+    _, jobs, _ = app.bot_data[_SERVICES_KEY]
     await jobs.stop()
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from aiohttp import BodyPartReader, hdrs, web
+from aiohttp import BodyPartReader, ClientError, ClientSession, ClientTimeout, hdrs, web
 
 from tests.support.fake_telegram_api import (
     POLL_CONFLICT,
@@ -91,6 +91,10 @@ _T = TypeVar("_T")
 DEFAULT_TOKEN: Final = "123456789:AAHfakeTokenForHoerclubTests-0123456789"
 MAX_POLL_TIMEOUT: Final = 50  # seconds; api.telegram.org does not hold a poll longer
 _READ_CHUNK: Final = 1 << 20
+# Telegram waits a while for a webhook's answer and retries a failed delivery later; the fake
+# gives up on one POST after this many seconds and retries after WEBHOOK_RETRY_SECONDS.
+WEBHOOK_TIMEOUT: Final = 10.0
+WEBHOOK_RETRY_SECONDS: Final = 0.5
 
 
 @dataclass(eq=False)
@@ -126,6 +130,8 @@ class FakeTelegram(BotApiState):
         self._condition = threading.Condition()
         self._version = 0
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._webhook_wake: asyncio.Event | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -178,6 +184,8 @@ class FakeTelegram(BotApiState):
         await site.start()
         self._runner = runner
         self._port = int(runner.addresses[0][1])
+        self._webhook_wake = asyncio.Event()
+        self._webhook_task = asyncio.create_task(self._deliver_to_webhook())
 
     def stop(self) -> None:
         """Stop the server and its thread (pending long polls answer [] first)."""
@@ -196,6 +204,10 @@ class FakeTelegram(BotApiState):
     async def _shutdown(self) -> None:
         self._closing = True
         self._wake_polls()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            await asyncio.gather(self._webhook_task, return_exceptions=True)
+            self._webhook_task = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -290,6 +302,34 @@ class FakeTelegram(BotApiState):
     def _wake_polls(self) -> None:
         for poll in self._polls:
             poll.event.set()
+        if self._webhook_wake is not None:
+            self._webhook_wake.set()
+
+    async def _deliver_to_webhook(self) -> None:
+        """POST queued updates one by one to the webhook, with its secret, while one is set."""
+        wake = self._webhook_wake
+        assert wake is not None
+        async with ClientSession(timeout=ClientTimeout(total=WEBHOOK_TIMEOUT)) as client:
+            while True:
+                await wake.wait()
+                wake.clear()
+                while (pending := self.next_webhook_update()) is not None:
+                    url, secret, update = pending
+                    headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+                    try:
+                        async with client.post(url, json=update, headers=headers) as response:
+                            status = response.status
+                    except (ClientError, TimeoutError):
+                        status = 0
+                    self.webhook_answered(int(update["update_id"]), status)
+                    if not 200 <= status < 300:
+                        await asyncio.sleep(WEBHOOK_RETRY_SECONDS)
+
+    async def wait_until_webhook(self, timeout: float = 10.0) -> str:
+        """Wait until a webhook is set; returns its URL."""
+        return await self.wait_for(
+            lambda fake: fake.webhook[0] or None, timeout, what="a webhook set"
+        )
 
     # --- waiting -----------------------------------------------------------------------------
 

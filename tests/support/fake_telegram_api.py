@@ -65,6 +65,8 @@ WEBHOOK_CONFLICT: Final = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
     "the webhook first"
 )
+# The fake accepts plain HTTP webhooks on the loopback interface (tests have no certificates).
+_LOOPBACK_HTTP: Final = re.compile(r"http://(127\.0\.0\.1|localhost)(:\d+)?/", re.IGNORECASE)
 WRONG_FILE_ID: Final = "Bad Request: wrong file identifier/HTTP URL specified"
 QUERY_TOO_OLD: Final = (
     "Bad Request: query is too old and response timeout expired or query ID is invalid"
@@ -509,6 +511,8 @@ class BotApiState:
         self._next_update_id = 100_001
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._webhook_url = ""
+        self._webhook_secret = ""
+        self._webhook_deliveries: list[tuple[int, int]] = []
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._descriptions: dict[tuple[str, str], str] = {}
         self._callbacks: dict[str, _Callback] = {}
@@ -1610,13 +1614,27 @@ class BotApiState:
 
     def _api_setWebhook(self, p: Params) -> bool:
         url = p.get_str("url") or ""
-        if url and not url.lower().startswith("https://"):
+        # Tests have no TLS: plain HTTP to the loopback interface stands in for HTTPS.
+        if url and not url.lower().startswith("https://") and not _LOOPBACK_HTTP.match(url):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.get_str("secret_token") or ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise bad_request("bad webhook: secret token contains unallowed characters")
+        allowed = p.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = (
+                frozenset(str(a) for a in allowed) if allowed else DEFAULT_UPDATE_TYPES
+            )
+        if p.get_bool("drop_pending_updates"):
+            self._updates.clear()
         self._webhook_url = url
+        self._webhook_secret = secret
+        self._updates_added()  # queued updates now go to the webhook
         return True
 
     def _api_deleteWebhook(self, p: Params) -> bool:
         self._webhook_url = ""
+        self._webhook_secret = ""
         if p.get_bool("drop_pending_updates"):
             self._updates.clear()
         return True
@@ -1626,7 +1644,41 @@ class BotApiState:
             "url": self._webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
+            "allowed_updates": sorted(self._allowed_updates),
         }
+
+    # --- webhook delivery (the HTTP side POSTs, this side keeps the books) ---------------------
+
+    @property
+    def webhook(self) -> tuple[str, str]:
+        """The webhook URL and secret token set by setWebhook ("" when none)."""
+        with self._lock:
+            return self._webhook_url, self._webhook_secret
+
+    @property
+    def webhook_deliveries(self) -> list[tuple[int, int]]:
+        """Every webhook POST so far: (update_id, HTTP status, 0 when no answer)."""
+        with self._lock:
+            return list(self._webhook_deliveries)
+
+    def next_webhook_update(self) -> tuple[str, str, JSONDict] | None:
+        """The oldest update to POST to the webhook now (URL, secret, update), if any."""
+        with self._lock:
+            if not self._webhook_url:
+                return None
+            for update in self._updates:
+                if any(key in self._allowed_updates for key in update if key != "update_id"):
+                    return self._webhook_url, self._webhook_secret, copy.deepcopy(update)
+            self._updates.clear()  # only updates of types the bot did not ask for
+            return None
+
+    def webhook_answered(self, update_id: int, status: int) -> None:
+        """Record a webhook POST's outcome; a 2xx answer confirms the update (like an offset)."""
+        with self._lock:
+            self._webhook_deliveries.append((update_id, status))
+            if 200 <= status < 300:
+                self._updates = [u for u in self._updates if u["update_id"] != update_id]
+        self._changed()
 
     def _scope_key(self, p: Params) -> tuple[str, str]:
         scope = p.get("scope") or {"type": "default"}
