@@ -190,6 +190,8 @@ def build_application(
     app.add_handler(CallbackQueryHandler(handlers.on_action_button, pattern=f"^{ACTION_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(handlers.on_history_button, pattern=f"^{HISTORY_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(handlers.on_later_button, pattern=f"^{LATER_PREFIX}:"))
+    # Last of the buttons: data no handler above claims still gets its toast (no endless spinner).
+    app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
     pdf = filters.Document.MimeType("application/pdf") | filters.Document.FileExtension("pdf")
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & pdf, handlers.on_document))
     text_or_caption = filters.UpdateType.MESSAGE & (filters.TEXT | filters.CAPTION)

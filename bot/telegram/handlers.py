@@ -55,6 +55,16 @@ class BotHandlers(
             )
         raise ApplicationHandlerStop
 
+    async def on_unknown_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button no handler knows (forged, or from an older version): a toast, no change."""
+        query = update.callback_query
+        if query is None:
+            return
+        logger.info(
+            "unknown button data %r from user %s", (query.data or "")[:64], query.from_user.id
+        )
+        await query.answer(shorten(plain("button.expired", locale_for(update)), 190))
+
     # --- errors ---------------------------------------------------------------------------
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The one error handler: log with traceback, tell the admin chat, apologise."""

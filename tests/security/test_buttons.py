@@ -55,6 +55,9 @@ def forgeries(theirs: int, mine: int) -> list[tuple[str, str]]:
         ("engine that does not exist", "set:engine:nonexistent"),
         ("format that does not exist", "set:format:wav"),
         ("unknown setting", "set:zz:1"),
+        ("a prefix no button has", "zz:1"),
+        ("no prefix at all", "garbage"),
+        ("one character", "x"),
     ]
     for prefix in ("alt", "do", "first", "rf", "fa", "fc", "vo", "set"):
         out.append((f"oversized {prefix}", f"{prefix}:" + "9" * 300))
