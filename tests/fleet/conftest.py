@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from bot.storage.db import Database
-from tests.support.article_server import ArticleServer
-from tests.support.fake_gtts import FakeGTTS
-from tests.support.fake_telegram import FakeTelegram
 from tests.support.fleet import RoleProcess
 
-
-@pytest.fixture(autouse=True)
-def _aiohttp_multipart_deprecation() -> Iterator[None]:
-    """aiohttp's multipart reader (inside the fake server's thread) calls its own deprecated
-    `unread_data` on some chunk boundaries; with warnings as errors the fake answered 500."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "unread_data", DeprecationWarning)
-        yield
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    """A fresh fake Bot API server."""
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-def articles() -> Iterator[ArticleServer]:
-    """A local article server."""
-    with ArticleServer() as server:
-        yield server
-
-
-@pytest.fixture
-def gtts() -> Iterator[FakeGTTS]:
-    """The local fake of Google's TTS endpoint."""
-    server = FakeGTTS().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+# The bot tests' fakes, shared rather than copied: the Bot API server, the article server, the
+# fake gTTS, and the guard against aiohttp's multipart deprecation inside the fake's thread.
+from tests.telegram.conftest import (  # noqa: F401
+    _aiohttp_multipart_deprecation,
+    articles,
+    fake,
+    gtts,
+)
 
 
 @pytest.fixture
