@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     feed_max_interval: int = Field(6 * 3600, ge=1, alias="HOERCLUB_FEED_MAX_INTERVAL")
     # Entries one chat gets singly per day; the rest waits for its next round-up.
     feed_daily_cap: int = Field(20, ge=1, alias="HOERCLUB_FEED_DAILY_CAP")
+    # Subscriptions one chat may hold: every feed is polled for as long as anyone follows it,
+    # and the daily cap bounds the audio, not the polling. 50 is above the largest club (a
+    # dozen feeds) several times over.
+    feed_max_subscriptions: int = Field(50, ge=1, alias="HOERCLUB_FEED_MAX_SUBSCRIPTIONS")
     # A feed failing without a break for this many days (and many attempts) is switched off.
     feed_deactivate_days: float = Field(3.0, gt=0, alias="HOERCLUB_FEED_DEACTIVATE_DAYS")
 

@@ -26,6 +26,17 @@ class UsageError(HoerclubError):
     exit_code = 2
 
 
+class SubscriptionLimitError(HoerclubError):
+    """The chat already follows as many feeds as one chat may."""
+
+    key = "feeds.too_many"
+    exit_code = 2
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} subscriptions per chat", limit=limit)
+        self.limit = limit
+
+
 class SourceError(HoerclubError):
     """The source was refused or could not be fetched."""
 

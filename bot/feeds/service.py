@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from bot.config import Settings
-from bot.errors import UsageError
+from bot.errors import SubscriptionLimitError, UsageError
 from bot.feeds.catalogue import Catalogue
 from bot.feeds.discover import FoundFeed, discover_feed, looks_like_source
 from bot.feeds.match import parse_filter
@@ -335,6 +335,9 @@ class FeedService:
         existing = await repo.find_subscription(chat_id, feed.id, filter_text)
         if existing is not None:
             return existing, False
+        limit = self.settings.feed_max_subscriptions
+        if await repo.count_subscriptions_of_chat(chat_id) >= limit:
+            raise SubscriptionLimitError(limit)
         await repo.chat(chat_id, now=now)
         sub = await repo.add_subscription(
             FeedSubscriptionRow(

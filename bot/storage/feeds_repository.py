@@ -134,6 +134,11 @@ class FeedRepository:
         return int((await self.session.execute(query)).scalar_one())
 
     # --- subscriptions -------------------------------------------------------------------
+    async def count_subscriptions_of_chat(self, chat_id: int) -> int:
+        """How many subscriptions the chat holds."""
+        query = select(func.count()).where(FeedSubscriptionRow.chat_id == chat_id)
+        return int((await self.session.execute(query)).scalar_one())
+
     async def subscriptions_of(self, feed_id: int) -> list[FeedSubscriptionRow]:
         """Every subscription to one feed, oldest first."""
         query = (

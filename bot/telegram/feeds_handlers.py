@@ -198,7 +198,11 @@ class FeedHandlers:
         if not await self.may_change(update, context):
             await self._refuse(update)
             return
-        joined = await self.feeds.join_club(chat.id, club.id, user_id=user.id)
+        try:
+            joined = await self.feeds.join_club(chat.id, club.id, user_id=user.id)
+        except HoerclubError as exc:  # the chat's subscription limit, reached part-way
+            await query.answer(plain(exc.key, locale, **exc.params), show_alert=True)
+            return
         await query.answer(plain("feeds.clubs.joined", locale, name=club.name))
         if isinstance(query.message, Message):
             await query.message.reply_html(

@@ -244,6 +244,45 @@ async def test_abo_by_feed_url_confirms_and_each_new_entry_arrives_once_as_a_sum
     assert "Nachrichten" in again
 
 
+async def test_abo_past_the_chats_limit_says_so_and_subscribes_nothing(
+    fake: FakeTelegram, start_feeds_bot: StartFeedsBot, feed_server: FeedServer
+) -> None:
+    for name in ("eins", "zwei", "drei"):
+        publish(feed_server, feed_server.feed(f"/{name}.xml", title=f"Feed {name}"), "Meldung")
+    bot = await start_feeds_bot(HOERCLUB_FEED_MAX_SUBSCRIPTIONS=2)
+    for name in ("eins", "zwei"):
+        await reply_to(fake, USER, f"/abo {feed_server.url(f'/{name}.xml')}", "✅")
+    refused = await reply_to(fake, USER, f"/abo {feed_server.url('/drei.xml')}", "📚")
+    assert refused.startswith("📚 Mehr Abos gehen in diesem Chat nicht (höchstens 2)")
+    assert "/kuendigen" in refused
+    assert [s.feed_title for s in await bot.services.feeds.subscriptions(USER)] == [
+        "Feed eins",
+        "Feed zwei",
+    ]
+    # One already held is no new subscription: still answered as before.
+    again = await reply_to(fake, USER, f"/abo {feed_server.url('/eins.xml')}", "Das hast du schon")
+    assert "Feed eins" in again
+
+
+async def test_joining_a_club_past_the_chats_limit_gets_the_limit_as_an_alert(
+    fake: FakeTelegram, start_feeds_bot: StartFeedsBot, feed_server: FeedServer
+) -> None:
+    publish(feed_server, feed_server.feed("/eins.xml", title="Feed eins"), "Meldung")
+    publish(feed_server, feed_server.feed("/lokal.xml", title="Lokalblatt"), "Meldung")
+    bot = await start_feeds_bot(HOERCLUB_FEED_MAX_SUBSCRIPTIONS=1)
+    await reply_to(fake, USER, f"/abo {feed_server.url('/eins.xml')}", "✅")
+    fake.send_text(USER, "/clubs")
+    shown = await fake.wait_for_sent(
+        USER, lambda m: any(b.get("callback_data") == "fc:lokales" for b in m.buttons)
+    )
+    pressed = fake.press_button(USER, shown.message_id, "fc:lokales")  # "Beitreten"
+    query_id = pressed["callback_query"]["id"]
+    answer = await fake.wait_for(lambda f: f.callback_answers.get(query_id) or None, 10)
+    assert str(answer["text"]).startswith("📚 Mehr Abos gehen in diesem Chat nicht (höchstens 1)")
+    assert answer.get("show_alert") is True
+    assert [s.feed_title for s in await bot.services.feeds.subscriptions(USER)] == ["Feed eins"]
+
+
 async def test_abo_by_site_page_by_topic_and_with_a_filter_and_managing_them(
     fake: FakeTelegram, start_feeds_bot: StartFeedsBot, feed_server: FeedServer, clock: FakeClock
 ) -> None:
