@@ -93,7 +93,11 @@ CASES: dict[str, tuple[dict[str, object], str]] = {
         {"body": gzip_bomb(200 * 1024 * 1024), "headers": {"Content-Encoding": "gzip"}},
         "⚠️ Die Seite ist zu groß",
     ),
-    "pdf-als-html": ({"body": b"%PDF-1.7\n" + bytes(range(256)) * 40}, "🤷 Auf dieser Seite"),
+    # The bytes say PDF whatever the header says; these are not a readable one.
+    "pdf-als-html": (
+        {"body": b"%PDF-1.7\n" + bytes(range(256)) * 40},
+        "⚠️ Dieses PDF ist beschädigt",
+    ),
     "bild-als-html": (
         {"body": bytes.fromhex("89504e470d0a1a0a") + b"\0" * 4000},
         "🤷 Auf dieser Seite",
@@ -107,7 +111,7 @@ CASES: dict[str, tuple[dict[str, object], str]] = {
         {"body": PAGE, "headers": {"Content-Encoding": "zstd-x"}},
         "⚠️",
     ),
-    "schleife": ({"redirect": "/schleife"}, "⚠️"),
+    "schleife": ({"redirect": "/schleife"}, "🔁 Dieser Link leitet mehr als"),
     "404": ({"status": 404, "body": b"<h1>weg</h1>"}, "🔎 Die Seite gibt es nicht"),
     "410": ({"status": 410, "body": b"<h1>weg</h1>"}, "🔎 Die Seite gibt es nicht"),
     "451": ({"status": 451, "body": b"<h1>gesperrt</h1>"}, "⚠️"),
@@ -132,7 +136,7 @@ async def test_a_hostile_article_server_gets_one_clear_message_in_time(
         USER,
         lambda m: (
             m.kind == "text"
-            and (m.text or "")[:1] in "⌛⚠🔎🚫🤷🔒"
+            and (m.text or "")[:1] in "⌛⚠🔎🚫🤷🔒🔁"
             and not (m.text or "").startswith("🔎 Lade")
         ),
         timeout=FETCH_TIMEOUT * 10,
