@@ -1,25 +1,22 @@
 """What ``/healthz`` and ``/metrics`` read: the database and Redis answering, and job counts.
 
-The Redis check speaks RESP over a plain asyncio stream (``PING``, after ``AUTH`` when the URL
-carries a password): health needs only a yes or no, and the ``redis`` client has its own home.
+The Redis check is the shared limiter's ``ping_redis`` (the ``redis`` client's one home).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
-from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import func, select, text
 
 from bot.metrics import JOBS
 from bot.storage.db import Database
 from bot.storage.models import JobRow
+from bot.storage.shared_limits import ping_redis
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +33,6 @@ JOB_STATES: Final = (
     "failed",
     "cancelled",
 )
-_REDIS_DEFAULT_PORT: Final = 6379
 
 
 @dataclass(frozen=True)
@@ -89,42 +85,10 @@ def _sqlite_file_missing(db: Database) -> bool:
 async def _check_redis(url: str) -> str:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-            return await ping_redis_tcp(url)
+            await ping_redis(url)
     except TimeoutError:
         return "error: timeout"
-    except OSError as exc:
+    except OSError as exc:  # ConnectionError included
         logger.warning("health: redis check failed: %s", type(exc).__name__)
         return f"error: {type(exc).__name__}"
-
-
-async def ping_redis_tcp(url: str) -> str:
-    """``PING`` a Redis server named by a ``redis://`` or ``rediss://`` URL: "ok" or the error."""
-    parts = urlsplit(url)
-    host = parts.hostname or "127.0.0.1"
-    port = parts.port or _REDIS_DEFAULT_PORT
-    context = ssl.create_default_context() if parts.scheme == "rediss" else None
-    reader, writer = await asyncio.open_connection(host, port, ssl=context)
-    try:
-        if parts.password:
-            args = [unquote(parts.username or "default"), unquote(parts.password)]
-            writer.write(_resp("AUTH", *args))
-            answer = await reader.readline()
-            if not answer.startswith(b"+OK"):
-                return "error: auth refused"
-        writer.write(_resp("PING"))
-        await writer.drain()
-        answer = await reader.readline()
-    finally:
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-    return "ok" if answer.startswith(b"+PONG") else "error: unexpected answer"
-
-
-def _resp(*args: str) -> bytes:
-    """A command as a RESP array of bulk strings."""
-    out = [f"*{len(args)}\r\n".encode()]
-    for arg in args:
-        data = arg.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
+    return "ok"

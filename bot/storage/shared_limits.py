@@ -134,11 +134,14 @@ def _client(url: str) -> Redis:
 
 
 async def ping_redis(url: str) -> None:
-    """Raise unless the Redis at `url` answers PING (for health checks)."""
+    """Raise ConnectionError unless the Redis at `url` answers PING (for health checks, which
+    cannot catch the client's own errors outside this module)."""
     client = _client(url)
     try:
         if not await client.ping():
-            raise RedisError("PING was not answered with PONG")
+            raise ConnectionError("PING was not answered with PONG")
+    except RedisError as exc:
+        raise ConnectionError(f"{type(exc).__name__}: {exc}") from exc
     finally:
         await client.aclose()
 

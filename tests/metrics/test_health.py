@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from pathlib import Path
 
 from bot.health import check_health
 from bot.storage.db import Database
+from tests.support.redis_server import RedisServer
 
 
 def _closed_port() -> int:
@@ -56,21 +56,11 @@ async def test_redis_on_a_closed_port_is_not_healthy(db: Database) -> None:
     assert report.parts["redis"].startswith("error")
 
 
-async def test_a_redis_answering_pong_is_healthy(db: Database) -> None:
-    seen: list[bytes] = []
-
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # A RESP array of one bulk string: "*1", "$4", "PING".
-        for _ in range(3):
-            seen.append((await reader.readline()).strip())
-        writer.write(b"+PONG\r\n")
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    async with server:
-        report = await check_health(db, f"redis://127.0.0.1:{port}/0")
+async def test_a_redis_answering_pong_is_healthy(db: Database, redis_server: RedisServer) -> None:
+    report = await check_health(db, redis_server.url)
     assert report.ok, report
     assert report.parts == {"database": "ok", "redis": "ok"}
-    assert seen == [b"*1", b"$4", b"PING"]
+    redis_server.stop()
+    report = await check_health(db, redis_server.url)
+    assert not report.ok
+    assert report.parts["redis"].startswith("error")
